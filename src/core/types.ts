@@ -1,0 +1,101 @@
+/**
+ * Plain data shapes shared by the core, the CLI and the VS Code glue. Nothing here depends on
+ * @kubernetes/client-node: the cluster adapter (src/core/cluster) converts to and from these.
+ */
+
+/** A bootstrap token `<id>.<secret>`; `secret` must never be logged or shown unless the user asks. */
+export interface BootstrapToken {
+  readonly id: string;
+  readonly secret: string;
+}
+
+/** A bootstrap token Secret as listed from kube-system (the secret itself is only present when asked for). */
+export interface TokenInfo {
+  id: string;
+  secretName: string;
+  description?: string;
+  /** Undefined = never expires. */
+  expiration?: Date;
+  expired: boolean;
+  usages: string[];
+  extraGroups: string[];
+  createdAt?: Date;
+  /** Only filled by callers that explicitly asked for it (Copy token, `--show-secrets`). */
+  secret?: string;
+}
+
+/** One kubeconfig context as the user sees it. */
+export interface ContextInfo {
+  name: string;
+  cluster: string;
+  user: string;
+  server?: string;
+  namespace?: string;
+  current: boolean;
+}
+
+export type CsrState = 'pending' | 'approved' | 'issued' | 'denied' | 'failed';
+
+export interface CsrCondition {
+  type: string;
+  status?: string;
+  reason?: string;
+  message?: string;
+  lastUpdateTime?: Date;
+}
+
+/** A certificates.k8s.io/v1 CertificateSigningRequest, flattened. */
+export interface CsrInfo {
+  name: string;
+  uid?: string;
+  resourceVersion?: string;
+  createdAt?: Date;
+  signerName: string;
+  /** PEM text of the PKCS#10 request (decoded from spec.request). */
+  requestPem: string;
+  usages: string[];
+  username?: string;
+  groups: string[];
+  expirationSeconds?: number;
+  conditions: CsrCondition[];
+  /** True when status.certificate is non-empty. */
+  hasCertificate: boolean;
+  state: CsrState;
+}
+
+export type Verdict = 'pass' | 'warn' | 'fail';
+
+export interface ReviewFinding {
+  verdict: Verdict;
+  /** Plain language, e.g. "Subject organisation is 'evil', expected 'system:nodes'." */
+  message: string;
+}
+
+/** What a CSR asks for, decoded from its PKCS#10 request. */
+export interface DecodedRequest {
+  commonName?: string;
+  organizations: string[];
+  dnsNames: string[];
+  ipAddresses: string[];
+  emailAddresses: string[];
+  uris: string[];
+  keyAlgorithm: string; // e.g. "ECDSA P-256", "RSA 2048"
+  signatureValid: boolean;
+}
+
+export interface CsrReview {
+  verdict: Verdict;
+  findings: ReviewFinding[];
+  /** Undefined when the request could not be decoded (that is itself a 'fail' finding). */
+  decoded?: DecodedRequest;
+}
+
+/** One preflight check and what to do when it fails. */
+export interface PreflightFinding {
+  id: string;
+  ok: boolean;
+  /** Plain language: what was checked and what was found. */
+  message: string;
+  /** What to do when not ok. */
+  fix?: string;
+}
