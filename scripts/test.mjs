@@ -47,6 +47,7 @@ function readCounts(tier, file, status) {
   return c;
 }
 
+const started = Date.now();
 const total = { passed: 0, failed: 0, skipped: 0 };
 const notes = [];
 const build = run('npm', ['run', '--silent', 'build']) || run('npm', ['run', '--silent', 'compile-tests']);
@@ -79,6 +80,7 @@ for (const tier of tiers) {
   total.passed += c.passed; total.failed += c.failed; total.skipped += c.skipped ?? 0;
 }
 
+console.log(`\nTest wall time: ${Math.round((Date.now() - started) / 1000)} s`);
 if (notes.length) console.log(`\nFailures:\n  ${notes.join('\n  ')}`);
 console.log(`\n${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);
 process.exit(total.failed === 0 ? 0 : 1);
