@@ -80,7 +80,13 @@ export interface DecodedRequest {
   emailAddresses: string[];
   uris: string[];
   keyAlgorithm: string; // e.g. "ECDSA P-256", "RSA 2048"
+  /** RSA modulus length or EC curve size in bits, when known. */
+  keyBits?: number;
+  /** e.g. "ECDSA with SHA-256". */
+  signatureAlgorithm?: string;
   signatureValid: boolean;
+  /** SAN entries of other kinds (directory names, UPNs, registered ids …), as "type:value". */
+  otherSans?: string[];
 }
 
 export interface CsrReview {
