@@ -1,0 +1,350 @@
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { bootstrap } from '../../core/bootstrap';
+import { describeError, KrustletError } from '../../core/errors';
+import { defaultBootstrapPath } from '../../core/files';
+import { listContexts } from '../../core/kubeconfig';
+import { runPreflight } from '../../core/preflight';
+import { formatTtl, parseTtl } from '../../core/token';
+import type { ContextInfo } from '../../core/types';
+import { bootstrapConfigPathFor, contextSetting, kubeconfigSetting, tokenTtlSetting } from '../config';
+import { Commands, StateKeys } from '../constants';
+import { connectCluster, type Cluster } from '../coreAdapter';
+import type { FeatureContext } from '../features';
+import { applyRbacCommand, isRbacFinding } from './cluster';
+import { reportError } from './util';
+
+/**
+ * Answers for every question Bootstrap may ask. A field that is set is not asked; tests and other
+ * features pass them: `executeCommand('krustlet.bootstrap', { context, ttl: '1h', folder, overwrite: true, applyRbac: true, gitignore: false })`.
+ */
+export interface BootstrapOptions {
+  /** Kubeconfig context; default: ask (current first), or the only one. */
+  context?: string;
+  /** `1h`, `24h`, `90m`, `0`/`never` … */
+  ttl?: string;
+  /** Workspace folder (name or path) whose `krustlet.bootstrapConfigPath` is the target. */
+  folder?: string;
+  /** An explicit target path (wins over `folder`). */
+  outputPath?: string;
+  /** The file exists: true = overwrite (with a backup), false = keep it (and stop). */
+  overwrite?: boolean;
+  /** The preflight finds kubeadm's bootstrap bindings missing: true = create them, false = go on without. */
+  applyRbac?: boolean;
+  /** Other preflight problems: true = go on anyway, false = stop. */
+  proceed?: boolean;
+  /** In a git repository where the file is not ignored: true = add it to .gitignore. */
+  gitignore?: boolean;
+  description?: string;
+  /** Show the success message with Open / Copy Path / Start Agent (default true). */
+  notify?: boolean;
+}
+
+export interface BootstrapCommandResult {
+  path: string;
+  backupPath?: string;
+  tokenId: string;
+  secretName: string;
+  /** ISO time, or undefined for a token that never expires. */
+  expiration?: string;
+  context: string;
+  server: string;
+  addedToGitignore?: boolean;
+}
+
+class Cancelled extends Error {}
+
+const cancel = (): never => {
+  throw new Cancelled();
+};
+
+export async function bootstrapCommand(ctx: FeatureContext, options: BootstrapOptions = {}): Promise<BootstrapCommandResult | undefined> {
+  // Menus pass the clicked node as the first argument: only a plain object is options.
+  const o: BootstrapOptions = isPlainOptions(options) ? options : {};
+  try {
+    const contextName = await pickContext(ctx, o);
+    const ttlSeconds = await pickTtl(ctx, o);
+    const target = await pickTarget(ctx, o);
+    const force = await checkExisting(ctx, o, target);
+
+    const cluster = await clusterFor(ctx, contextName);
+    await preflight(ctx, o, cluster);
+
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Krustlet: Bootstrap', cancellable: false },
+      async (progress) => {
+        progress.report({ message: `creating a bootstrap token on ${cluster.context.name}…` });
+        return bootstrap({
+          cluster,
+          ttlSeconds,
+          description: o.description ?? `Created in VS Code by Krustlet Bootstrap${vscode.workspace.name ? ` (${vscode.workspace.name})` : ''}`,
+          outputPath: target.path,
+          force,
+          logger: ctx.log,
+          onStep: (step) => progress.report({ message: step }),
+          verify: true,
+        });
+      },
+    );
+    const expiration = result.expiration?.toISOString();
+    // Never the secret: id, Secret name, path and expiry only.
+    ctx.log.info(
+      `Bootstrap: token ${result.token.id} (Secret kube-system/${result.secretName}, ${expiration ? `expires ${expiration}` : 'never expires'}) written to ${result.path}${result.backupPath ? `; previous file kept as ${result.backupPath}` : ''}.`,
+    );
+    const out: BootstrapCommandResult = {
+      path: result.path,
+      backupPath: result.backupPath,
+      tokenId: result.token.id,
+      secretName: result.secretName,
+      expiration,
+      context: cluster.context.name,
+      server: cluster.server,
+    };
+    out.addedToGitignore = await offerGitignore(ctx, o, result.path);
+    const tokenProblems = result.tokenCheck?.findings.filter((f) => !f.ok) ?? [];
+    for (const f of tokenProblems) ctx.log.warn(`After bootstrap: ${f.message}${f.fix ? ` Fix: ${f.fix}` : ''}`);
+    if (o.notify !== false) {
+      if (tokenProblems.length) void ctx.prompter.warning(`${tokenProblems[0].message}${tokenProblems[0].fix ? ` ${tokenProblems[0].fix}` : ''}`, {});
+      void successMessage(ctx, out, ttlSeconds);
+    }
+    return out;
+  } catch (e) {
+    if (e instanceof Cancelled) {
+      ctx.log.info('Bootstrap cancelled.');
+      return undefined;
+    }
+    reportError(ctx, 'Bootstrap failed', e);
+    return undefined;
+  }
+}
+
+function isPlainOptions(v: unknown): v is BootstrapOptions {
+  return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+}
+
+async function pickContext(ctx: FeatureContext, o: BootstrapOptions): Promise<string> {
+  if (o.context) return o.context;
+  const contexts: ContextInfo[] = listContexts({ kubeconfigPath: kubeconfigSetting() });
+  if (!contexts.length) throw new KrustletError('context-unknown', 'The kubeconfig defines no contexts.', 'Add a context with kubectl config set-context, or set krustlet.kubeconfig.');
+  if (contexts.length === 1) return contexts[0].name;
+  // Current (or the one selected for the view) first.
+  const preferred = contextSetting() ?? contexts.find((c) => c.current)?.name;
+  const sorted = [...contexts].sort((a, b) => Number(b.name === preferred) - Number(a.name === preferred));
+  const picked = await ctx.prompter.quickPick(
+    sorted.map((c) => ({
+      label: c.name,
+      description: [c.current ? 'current' : undefined, c.name === contextSetting() ? 'selected for the view' : undefined].filter(Boolean).join(', '),
+      detail: c.server,
+      value: c.name,
+    })),
+    { title: 'Krustlet: Bootstrap (1/2) — cluster', placeHolder: 'The context whose cluster the new node joins' },
+  );
+  return picked ?? cancel();
+}
+
+async function pickTtl(ctx: FeatureContext, o: BootstrapOptions): Promise<number> {
+  if (o.ttl !== undefined) return o.ttl === 'never' ? 0 : parseTtl(o.ttl);
+  const fromSetting = tokenTtlSetting();
+  let settingSeconds: number | undefined;
+  try {
+    settingSeconds = parseTtl(fromSetting);
+  } catch {
+    ctx.log.warn(`Setting krustlet.tokenTtl '${fromSetting}' is not a duration; using 1h.`);
+  }
+  type Choice = number | 'custom';
+  const items: { label: string; description?: string; value: Choice }[] = [
+    { label: '1 hour', description: "like Krustlet's bootstrap script", value: 3600 },
+    { label: '24 hours', description: "like kubeadm's default", value: 86400 },
+    { label: 'Custom…', description: 'e.g. 30m, 2h, 7d', value: 'custom' },
+    { label: 'Never expires', description: 'not recommended: the token stays valid until revoked', value: 0 },
+  ];
+  if (settingSeconds !== undefined) {
+    const same = items.find((i) => i.value === settingSeconds);
+    if (same) {
+      items.splice(items.indexOf(same), 1);
+      items.unshift({ ...same, description: `default (krustlet.tokenTtl)${same.description ? `, ${same.description}` : ''}` });
+    } else items.unshift({ label: formatTtl(settingSeconds), description: 'default (krustlet.tokenTtl)', value: settingSeconds });
+  }
+  const picked = await ctx.prompter.quickPick(items, { title: 'Krustlet: Bootstrap (2/2) — token lifetime', placeHolder: 'How long the new node may use the token to join' });
+  if (picked === undefined) return cancel();
+  if (picked !== 'custom') return picked;
+  const text = await ctx.prompter.inputBox({
+    title: 'Krustlet: Bootstrap — custom token lifetime',
+    prompt: 'A duration like 30m, 2h, 1h30m or 7d; 0 for never',
+    value: '2h',
+    validate: (v) => {
+      try {
+        parseTtl(v);
+        return undefined;
+      } catch (e) {
+        return describeError(e);
+      }
+    },
+  });
+  return text === undefined ? cancel() : parseTtl(text);
+}
+
+interface Target {
+  path: string;
+  folder?: vscode.WorkspaceFolder;
+}
+
+async function pickTarget(ctx: FeatureContext, o: BootstrapOptions): Promise<Target> {
+  if (o.outputPath) return { path: path.resolve(o.outputPath) };
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  if (o.folder) {
+    const f = folders.find((w) => w.name === o.folder || w.uri.fsPath === path.resolve(o.folder ?? ''));
+    if (f) return { path: bootstrapConfigPathFor(f), folder: f };
+    if (!folders.length) return { path: path.join(path.resolve(o.folder), '.krustlet', 'bootstrap.conf') };
+    throw new KrustletError('invalid-argument', `'${o.folder}' is not a folder of this workspace.`, `Use one of: ${folders.map((f) => f.name).join(', ')}.`);
+  }
+  if (folders.length === 1) return { path: bootstrapConfigPathFor(folders[0]), folder: folders[0] };
+  if (folders.length > 1) {
+    const f = await ctx.prompter.pickWorkspaceFolder('The workspace folder to write the bootstrap config into');
+    return f ? { path: bootstrapConfigPathFor(f), folder: f } : cancel();
+  }
+  const home = defaultBootstrapPath();
+  const shown = home.startsWith(os.homedir()) ? `~${home.slice(os.homedir().length)}` : home;
+  const useHome = `Use ${shown}`;
+  const choice = await ctx.prompter.warning(
+    'No folder is open. Where should the bootstrap config go?',
+    { modal: true, detail: `Krustlet's own default is ${shown}. Opening a folder writes it to that folder's ${'.krustlet/bootstrap.conf'} instead.` },
+    useHome,
+    'Open Folder…',
+  );
+  if (choice === useHome) return { path: home };
+  if (choice === 'Open Folder…') void vscode.commands.executeCommand('workbench.action.files.openFolder');
+  return cancel();
+}
+
+async function checkExisting(ctx: FeatureContext, o: BootstrapOptions, target: Target): Promise<boolean> {
+  try {
+    await fs.access(target.path);
+  } catch {
+    return false;
+  }
+  let overwrite = o.overwrite;
+  if (overwrite === undefined) {
+    const choice = await ctx.prompter.warning(
+      `${target.path} already exists.`,
+      { modal: true, detail: 'Overwrite it with a new token (the current file is kept as a backup next to it), or keep it and stop.' },
+      'Overwrite (keep a backup)',
+      'Keep Existing',
+    );
+    overwrite = choice === 'Overwrite (keep a backup)';
+  }
+  if (!overwrite) {
+    ctx.log.info(`Kept the existing ${target.path}.`);
+    return cancel();
+  }
+  return true;
+}
+
+async function clusterFor(ctx: FeatureContext, contextName: string): Promise<Cluster> {
+  const current = ctx.service.cluster;
+  if (current && current.context.name === contextName) return current;
+  return connectCluster({ kubeconfigPath: kubeconfigSetting(), context: contextName, logger: ctx.log });
+}
+
+async function preflight(ctx: FeatureContext, o: BootstrapOptions, cluster: Cluster): Promise<void> {
+  const findings = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Krustlet: checking ${cluster.context.name}…` },
+    () => runPreflight(cluster),
+  );
+  for (const f of findings) ctx.log[f.ok ? 'debug' : 'warn'](`Preflight ${f.ok ? 'ok' : 'FAIL'}: ${f.message}${!f.ok && f.fix ? ` Fix: ${f.fix}` : ''}`);
+  const bad = findings.filter((f) => !f.ok);
+  const rbac = bad.filter(isRbacFinding);
+  if (rbac.length) {
+    let apply = o.applyRbac;
+    if (apply === undefined) {
+      const choice = await ctx.prompter.warning(
+        `${cluster.context.name} lacks the bootstrap RBAC bindings a joining node needs.`,
+        {
+          modal: true,
+          detail: `${rbac.map((f) => `• ${f.message}`).join('\n')}\n\nWithout them the agent's "cannot create certificatesigningrequests" error follows. Apply RBAC creates kubeadm's three bindings.`,
+        },
+        'Apply RBAC',
+        'Continue Without',
+      );
+      if (choice === undefined) return cancel();
+      apply = choice === 'Apply RBAC';
+    }
+    if (apply && !(await applyRbacCommand(ctx, { confirm: true }))) return cancel();
+  }
+  const other = bad.filter((f) => !isRbacFinding(f));
+  if (other.length && o.proceed !== true) {
+    if (o.proceed === false) return cancel();
+    const choice = await ctx.prompter.warning(
+      `The preflight found ${other.length === 1 ? 'a problem' : `${other.length} problems`} on ${cluster.context.name}.`,
+      { modal: true, detail: other.map((f) => `• ${f.message}${f.fix ? `\n  ${f.fix}` : ''}`).join('\n') },
+      'Bootstrap Anyway',
+    );
+    if (choice !== 'Bootstrap Anyway') return cancel();
+  }
+}
+
+function git(args: string[], cwd: string): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile('git', args, { cwd, timeout: 5000 }, (err, stdout) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 128) : 0;
+      resolve({ code, stdout: String(stdout) });
+    });
+  });
+}
+
+/** In a git repository where the file is not ignored: offer once per path to add it to .gitignore. */
+async function offerGitignore(ctx: FeatureContext, o: BootstrapOptions, file: string): Promise<boolean | undefined> {
+  const dir = path.dirname(file);
+  const top = await git(['rev-parse', '--show-toplevel'], dir);
+  if (top.code !== 0) return undefined;
+  const root = top.stdout.trim();
+  const ignored = await git(['check-ignore', '-q', file], dir);
+  if (ignored.code === 0) return undefined;
+  const offered = ctx.extension.workspaceState.get<string[]>(StateKeys.gitignoreOffered, []);
+  let add = o.gitignore;
+  if (add === undefined) {
+    if (offered.includes(file)) return undefined;
+    await ctx.extension.workspaceState.update(StateKeys.gitignoreOffered, [...offered, file]);
+    const choice = await ctx.prompter.warning(
+      `${path.relative(root, file)} holds a credential and is not ignored by git. Add it to .gitignore?`,
+      {},
+      'Add to .gitignore',
+      'Not Now',
+    );
+    add = choice === 'Add to .gitignore';
+  }
+  if (!add) return false;
+  const rel = `/${path.relative(root, file).split(path.sep).join('/')}`;
+  const gitignore = path.join(root, '.gitignore');
+  let text = '';
+  try {
+    text = await fs.readFile(gitignore, 'utf8');
+  } catch {
+    // no .gitignore yet
+  }
+  if (!text.split(/\r?\n/).includes(rel)) {
+    await fs.writeFile(gitignore, `${text}${text && !text.endsWith('\n') ? '\n' : ''}# Krustlet bootstrap config (holds a bootstrap token)\n${rel}\n`);
+    ctx.log.info(`Added ${rel} to ${gitignore}.`);
+  }
+  return true;
+}
+
+async function successMessage(ctx: FeatureContext, r: BootstrapCommandResult, ttlSeconds: number): Promise<void> {
+  const canStart = (await vscode.commands.getCommands(true)).includes(Commands.startAgent);
+  const buttons = ['Open', 'Copy Path', ...(canStart ? ['Start Agent'] : [])];
+  const choice = await ctx.prompter.info(
+    `Bootstrap config written to ${r.path} (token ${r.tokenId}, ${ttlSeconds ? `valid for ${formatTtl(ttlSeconds)}` : 'never expires'}).`,
+    {},
+    ...buttons,
+  );
+  if (choice === 'Open') await vscode.window.showTextDocument(vscode.Uri.file(r.path));
+  else if (choice === 'Copy Path') await vscode.env.clipboard.writeText(r.path);
+  else if (choice === 'Start Agent') await vscode.commands.executeCommand(Commands.startAgent, { bootstrapFile: r.path });
+}
+
+export function registerBootstrapCommand(ctx: FeatureContext): vscode.Disposable[] {
+  return [vscode.commands.registerCommand(Commands.bootstrap, (o?: BootstrapOptions) => bootstrapCommand(ctx, o))];
+}

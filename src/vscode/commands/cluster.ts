@@ -1,0 +1,106 @@
+import * as vscode from 'vscode';
+import { listContexts } from '../../core/kubeconfig';
+import { applyBootstrapRbac, runPreflight } from '../../core/preflight';
+import type { PreflightFinding } from '../../core/types';
+import { kubeconfigSetting } from '../config';
+import { Commands, Settings } from '../constants';
+import type { FeatureContext } from '../features';
+import { notify, plural, reportError } from './util';
+
+/** Findings about kubeadm's bootstrap bindings: the ones Apply RBAC fixes. */
+export function isRbacFinding(f: PreflightFinding): boolean {
+  return f.id.startsWith('binding:');
+}
+
+export async function selectContext(ctx: FeatureContext, options: { context?: string } = {}): Promise<string | undefined> {
+  let chosen = options.context;
+  if (chosen === undefined) {
+    let contexts;
+    try {
+      contexts = listContexts({ kubeconfigPath: kubeconfigSetting() });
+    } catch (e) {
+      reportError(ctx, 'Select context', e);
+      return undefined;
+    }
+    const current = vscode.workspace.getConfiguration(Settings.section).get<string>(Settings.context, '');
+    chosen = await ctx.prompter.quickPick(
+      [
+        ...contexts.map((c) => ({
+          label: c.name,
+          description: [c.current ? 'current' : undefined, c.name === current ? 'selected' : undefined].filter(Boolean).join(', '),
+          detail: `${c.server ?? '(no server)'} · cluster ${c.cluster} · user ${c.user}`,
+          value: c.name,
+        })),
+        { label: '$(discard) Follow the kubeconfig\'s current context', description: 'clears krustlet.context', value: '' },
+      ],
+      { title: 'Krustlet: Select Kubeconfig Context', placeHolder: 'The context the Krustlet view and Bootstrap use' },
+    );
+    if (chosen === undefined) return undefined;
+  }
+  const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  // The configuration listener in extension.ts reconnects.
+  await vscode.workspace.getConfiguration(Settings.section).update(Settings.context, chosen || undefined, target);
+  ctx.log.info(chosen ? `Context set to '${chosen}'.` : 'Following the kubeconfig\'s current context.');
+  return chosen;
+}
+
+export async function runPreflightCommand(ctx: FeatureContext): Promise<PreflightFinding[] | undefined> {
+  try {
+    const cluster = await ctx.service.requireCluster();
+    const findings = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Krustlet: running preflight checks…' },
+      () => runPreflight(cluster),
+    );
+    for (const f of findings) ctx.log[f.ok ? 'info' : 'warn'](`Preflight ${f.ok ? 'ok  ' : 'FAIL'} ${f.message}${!f.ok && f.fix ? ` Fix: ${f.fix}` : ''}`);
+    const bad = findings.filter((f) => !f.ok);
+    if (!bad.length) {
+      notify(ctx, `Preflight: all ${plural(findings.length, 'check')} pass on ${cluster.context.name}.`);
+    } else {
+      const actions: Record<string, () => unknown> = {};
+      if (bad.some(isRbacFinding)) actions['Apply RBAC'] = () => vscode.commands.executeCommand(Commands.applyRbac);
+      actions['Show Log'] = () => ctx.log.show();
+      void ctx.prompter
+        .warning(`Preflight: ${plural(bad.length, 'problem')} on ${cluster.context.name}. ${bad[0].message}${bad[0].fix ? ` ${bad[0].fix}` : ''}`, {}, ...Object.keys(actions))
+        .then((choice) => choice && actions[choice]());
+    }
+    return findings;
+  } catch (e) {
+    reportError(ctx, 'Preflight', e);
+    return undefined;
+  }
+}
+
+export async function applyRbacCommand(ctx: FeatureContext, options: { confirm?: boolean } = {}): Promise<boolean> {
+  try {
+    const cluster = await ctx.service.requireCluster();
+    if (options.confirm !== true) {
+      const choice = await ctx.prompter.warning(
+        `Create kubeadm's bootstrap RBAC bindings on ${cluster.context.name}?`,
+        {
+          modal: true,
+          detail:
+            'kubeadm:kubelet-bootstrap (bootstrap tokens may create CSRs), kubeadm:node-autoapprove-bootstrap (their first client certificate is approved automatically) and kubeadm:node-autoapprove-certificate-rotation (nodes may renew it). Existing bindings are left as they are.',
+        },
+        'Apply RBAC',
+      );
+      if (choice !== 'Apply RBAC') return false;
+    }
+    const results = await applyBootstrapRbac(cluster);
+    ctx.log.info(`Bootstrap RBAC bindings on ${cluster.context.name}: ${results.map((r) => `${r.name} ${r.result}`).join(', ')}.`);
+    notify(ctx, `Bootstrap RBAC bindings are in place on ${cluster.context.name}.`);
+    return true;
+  } catch (e) {
+    reportError(ctx, 'Apply RBAC', e);
+    return false;
+  }
+}
+
+export function registerClusterCommands(ctx: FeatureContext): vscode.Disposable[] {
+  return [
+    vscode.commands.registerCommand(Commands.refresh, () => ctx.service.reconnect('refresh')),
+    vscode.commands.registerCommand(Commands.selectContext, (o?: { context?: string }) => selectContext(ctx, o)),
+    vscode.commands.registerCommand(Commands.runPreflight, () => runPreflightCommand(ctx)),
+    vscode.commands.registerCommand(Commands.applyRbac, (o?: { confirm?: boolean }) => applyRbacCommand(ctx, o)),
+    vscode.commands.registerCommand(Commands.showLog, () => ctx.log.show()),
+  ];
+}

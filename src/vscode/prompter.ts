@@ -1,0 +1,56 @@
+import * as vscode from 'vscode';
+
+/**
+ * Every question a command asks goes through this small interface, so the same command code runs
+ * with the real UI and, in tests, with answers given up front (see each command's options argument).
+ */
+export interface PickItem<T> {
+  label: string;
+  description?: string;
+  detail?: string;
+  value: T;
+  picked?: boolean;
+}
+
+export interface Prompter {
+  quickPick<T>(items: PickItem<T>[], options: { title: string; placeHolder?: string }): Promise<T | undefined>;
+  inputBox(options: { title: string; prompt?: string; value?: string; placeHolder?: string; validate?: (v: string) => string | undefined }): Promise<string | undefined>;
+  /** A warning with buttons; `modal` blocks the window (for anything destructive). Resolves to the chosen button or undefined. */
+  warning<T extends string>(message: string, options: { modal?: boolean; detail?: string }, ...items: T[]): Promise<T | undefined>;
+  /** An information message with buttons (non-modal unless asked). */
+  info<T extends string>(message: string, options: { modal?: boolean; detail?: string }, ...items: T[]): Promise<T | undefined>;
+  error<T extends string>(message: string, ...items: T[]): Promise<T | undefined>;
+  pickWorkspaceFolder(placeHolder: string): Promise<vscode.WorkspaceFolder | undefined>;
+}
+
+export const vscodePrompter: Prompter = {
+  async quickPick(items, options) {
+    const picked = await vscode.window.showQuickPick(
+      items.map((i) => ({ label: i.label, description: i.description, detail: i.detail, picked: i.picked, item: i })),
+      { title: options.title, placeHolder: options.placeHolder, ignoreFocusOut: true },
+    );
+    return picked?.item.value;
+  },
+  inputBox(options) {
+    return Promise.resolve(vscode.window.showInputBox({
+      title: options.title,
+      prompt: options.prompt,
+      value: options.value,
+      placeHolder: options.placeHolder,
+      ignoreFocusOut: true,
+      validateInput: options.validate ? (v) => options.validate?.(v) ?? null : undefined,
+    }));
+  },
+  warning(message, options, ...items) {
+    return Promise.resolve(vscode.window.showWarningMessage(message, { modal: options.modal, detail: options.detail }, ...items));
+  },
+  info(message, options, ...items) {
+    return Promise.resolve(vscode.window.showInformationMessage(message, { modal: options.modal, detail: options.detail }, ...items));
+  },
+  error(message, ...items) {
+    return Promise.resolve(vscode.window.showErrorMessage(message, ...items));
+  },
+  pickWorkspaceFolder(placeHolder) {
+    return Promise.resolve(vscode.window.showWorkspaceFolderPick({ placeHolder, ignoreFocusOut: true }));
+  },
+};

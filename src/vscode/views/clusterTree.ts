@@ -1,0 +1,231 @@
+import * as vscode from 'vscode';
+import type { ClusterService, ModelChange } from '../clusterService';
+import { Commands, KUBELET_SERVING_SIGNER, Views } from '../constants';
+import { ClusterNode, CsrNode, GroupNode, type KrustletNode, MessageNode, TokenNode } from './nodes';
+
+/**
+ * The Krustlet view: cluster → Bootstrap Tokens / Certificate Signing Requests. It mirrors the
+ * ClusterService's live maps with stable node objects, and turns each model change into one
+ * `onDidChangeTreeData` event for the node (or group) that changed — never a full relist.
+ */
+export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<KrustletNode | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+
+  readonly clusterNode = new ClusterNode({ context: '' });
+  readonly tokensGroup = new GroupNode('tokens');
+  readonly csrsGroup = new GroupNode('csrs');
+  private readonly csrNodes = new Map<string, CsrNode>();
+  private readonly tokenNodes = new Map<string, TokenNode>();
+  private readonly changes = new vscode.EventEmitter<ModelChange>();
+  /** Fires after the tree applied a model change (tests and the agent feature wait on it). */
+  readonly onDidApplyChange = this.changes.event;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly clock: NodeJS.Timeout;
+
+  constructor(private readonly service: ClusterService) {
+    this.disposables.push(this.emitter, this.changes, service.onDidChange((c) => this.apply(c)));
+    // Ages and "expires in" texts: one refresh a minute of the two groups' items (no API calls).
+    this.clock = setInterval(() => {
+      if (this.service.state.kind !== 'connected') return;
+      for (const n of this.tokenNodes.values()) this.emitter.fire(n);
+      for (const n of this.csrNodes.values()) this.emitter.fire(n);
+    }, 60_000);
+  }
+
+  private apply(c: ModelChange): void {
+    switch (c.kind) {
+      case 'connection':
+        this.csrNodes.clear();
+        this.tokenNodes.clear();
+        this.updateClusterNode();
+        this.emitter.fire(undefined);
+        break;
+      case 'csrs-reset':
+        this.syncCsrs();
+        this.updateGroupDescriptions();
+        this.emitter.fire(this.csrsGroup);
+        break;
+      case 'tokens-reset':
+        this.syncTokens();
+        this.updateGroupDescriptions();
+        this.emitter.fire(this.tokensGroup);
+        break;
+      case 'csr': {
+        const info = this.service.csrs.get(c.name);
+        const node = this.csrNodes.get(c.name);
+        if (c.op === 'deleted' || !info) {
+          this.csrNodes.delete(c.name);
+          this.fireGroup(this.csrsGroup);
+        } else if (node) {
+          const reorder = node.info.state !== info.state;
+          node.info = info;
+          if (reorder) this.fireGroup(this.csrsGroup);
+          else this.emitter.fire(node);
+        } else {
+          this.csrNodes.set(c.name, new CsrNode(info, () => this.service.expectedHostnames()));
+          this.fireGroup(this.csrsGroup);
+        }
+        break;
+      }
+      case 'token': {
+        const info = this.service.tokens.get(c.id);
+        const node = this.tokenNodes.get(c.id);
+        if (c.op === 'deleted' || !info) {
+          this.tokenNodes.delete(c.id);
+          this.fireGroup(this.tokensGroup);
+        } else if (node) {
+          node.info = info;
+          this.emitter.fire(node);
+        } else {
+          this.tokenNodes.set(c.id, new TokenNode(info));
+          this.fireGroup(this.tokensGroup);
+        }
+        break;
+      }
+      case 'csrs-state':
+      case 'tokens-state':
+        this.updateClusterNode();
+        this.updateGroupDescriptions();
+        this.emitter.fire(this.clusterNode);
+        break;
+    }
+    this.changes.fire(c);
+  }
+
+  private fireGroup(group: GroupNode): void {
+    this.updateGroupDescriptions();
+    this.emitter.fire(group);
+  }
+
+  /** Keeps node objects stable across a relist, so expanded/selected state survives. */
+  private syncCsrs(): void {
+    const seen = new Set<string>();
+    for (const [name, info] of this.service.csrs) {
+      seen.add(name);
+      const node = this.csrNodes.get(name);
+      if (node) node.info = info;
+      else this.csrNodes.set(name, new CsrNode(info, () => this.service.expectedHostnames()));
+    }
+    for (const name of [...this.csrNodes.keys()]) if (!seen.has(name)) this.csrNodes.delete(name);
+  }
+
+  private syncTokens(): void {
+    const seen = new Set<string>();
+    for (const [id, info] of this.service.tokens) {
+      seen.add(id);
+      const node = this.tokenNodes.get(id);
+      if (node) node.info = info;
+      else this.tokenNodes.set(id, new TokenNode(info));
+    }
+    for (const id of [...this.tokenNodes.keys()]) if (!seen.has(id)) this.tokenNodes.delete(id);
+  }
+
+  private updateClusterNode(): void {
+    const cluster = this.service.cluster;
+    const watches = [this.service.csrWatch, this.service.tokenWatch];
+    const reconnecting = watches.some((w) => w.state === 'reconnecting' && !w.forbidden);
+    this.clusterNode.data = {
+      context: cluster?.context.name ?? '',
+      server: cluster?.server,
+      status: reconnecting ? 'reconnecting…' : undefined,
+    };
+  }
+
+  private updateGroupDescriptions(): void {
+    const pending = [...this.csrNodes.values()].filter((n) => n.pending).length;
+    this.csrsGroup.description = this.service.csrWatch.state === 'reconnecting' ? 'reconnecting…' : pending ? `${pending} pending` : undefined;
+    const live = [...this.tokenNodes.values()].filter((n) => !n.expired()).length;
+    this.tokensGroup.description = this.service.tokenWatch.state === 'reconnecting' ? 'reconnecting…' : this.tokenNodes.size ? `${live} valid` : undefined;
+  }
+
+  getTreeItem(node: KrustletNode): vscode.TreeItem {
+    return node.toTreeItem();
+  }
+
+  getParent(node: KrustletNode): KrustletNode | undefined {
+    switch (node.kind) {
+      case 'cluster':
+        return undefined;
+      case 'group':
+        return this.clusterNode;
+      case 'token':
+        return this.tokensGroup;
+      case 'csr':
+        return this.csrsGroup;
+      case 'message':
+        return node.id.startsWith('tokens') ? this.tokensGroup : this.csrsGroup;
+    }
+  }
+
+  getChildren(node?: KrustletNode): KrustletNode[] {
+    if (!node) {
+      // The view asks for its roots: that is the moment to connect (lazily, on first sight).
+      void this.service.ensureStarted();
+      // Not connected: no roots, so the viewsWelcome for the `krustlet.state` context key shows.
+      return this.service.state.kind === 'connected' ? [this.clusterNode] : [];
+    }
+    switch (node.kind) {
+      case 'cluster':
+        return [this.tokensGroup, this.csrsGroup];
+      case 'group':
+        return node.group === 'tokens' ? this.tokenChildren() : this.csrChildren();
+      default:
+        return [];
+    }
+  }
+
+  private tokenChildren(): KrustletNode[] {
+    const w = this.service.tokenWatch;
+    if (w.forbidden) return [new MessageNode('tokens-forbidden', 'Cannot list bootstrap tokens', 'lock', w.message, { command: Commands.runPreflight, title: 'Run Preflight Checks' })];
+    const nodes = [...this.tokenNodes.values()].sort((a, b) => Number(a.expired()) - Number(b.expired()) || a.info.id.localeCompare(b.info.id));
+    if (nodes.length) return nodes;
+    if (w.state === 'connecting') return [new MessageNode('tokens-loading', 'Loading…', 'loading~spin')];
+    return [new MessageNode('tokens-empty', 'No bootstrap tokens — run Bootstrap', 'add', undefined, { command: Commands.bootstrap, title: 'Bootstrap' })];
+  }
+
+  private csrChildren(): KrustletNode[] {
+    const w = this.service.csrWatch;
+    if (w.forbidden) return [new MessageNode('csrs-forbidden', 'Cannot list certificate signing requests', 'lock', w.message, { command: Commands.runPreflight, title: 'Run Preflight Checks' })];
+    const nodes = [...this.csrNodes.values()].sort(
+      (a, b) =>
+        Number(b.pending) - Number(a.pending) ||
+        (b.info.createdAt?.getTime() ?? 0) - (a.info.createdAt?.getTime() ?? 0) ||
+        a.info.name.localeCompare(b.info.name),
+    );
+    if (nodes.length) return nodes;
+    if (w.state === 'connecting') return [new MessageNode('csrs-loading', 'Loading…', 'loading~spin')];
+    return [new MessageNode('csrs-empty', 'No certificate signing requests', 'info')];
+  }
+
+  /** The node for a CSR name, if the tree has it. */
+  csrNode(name: string): CsrNode | undefined {
+    return this.csrNodes.get(name);
+  }
+
+  tokenNode(id: string): TokenNode | undefined {
+    return this.tokenNodes.get(id);
+  }
+
+  /** Pending kubelet-serving CSRs, for the agent feature's join progress. */
+  pendingServingCsrs(): CsrNode[] {
+    return [...this.csrNodes.values()].filter((n) => n.pending && n.info.signerName === KUBELET_SERVING_SIGNER);
+  }
+
+  /** Re-renders everything from the current model (after a setting that changes reviews, e.g. expected hostnames). */
+  rerender(): void {
+    this.emitter.fire(undefined);
+  }
+
+  dispose(): void {
+    clearInterval(this.clock);
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+/** Creates the provider and registers the view once. */
+export function registerClusterView(service: ClusterService): { provider: ClusterTreeProvider; view: vscode.TreeView<KrustletNode>; disposables: vscode.Disposable[] } {
+  const provider = new ClusterTreeProvider(service);
+  const view = vscode.window.createTreeView(Views.cluster, { treeDataProvider: provider, canSelectMany: true, showCollapseAll: false });
+  return { provider, view, disposables: [provider, view] };
+}

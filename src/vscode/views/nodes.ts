@@ -1,0 +1,184 @@
+import * as vscode from 'vscode';
+import { formatAge, humanDuration, shortSignerName } from '../../core/csr/format';
+import { reviewCsr } from '../../core/csr/review';
+import { escapeMarkdown, summarizeRequest } from '../../core/csr/summary';
+import type { CsrInfo, CsrReview, TokenInfo } from '../../core/types';
+import { ContextValues, type ContextValue } from '../constants';
+
+/**
+ * The tree's typed nodes. Each keeps its data and builds its TreeItem on demand, so an event that
+ * changes one CSR only needs `onDidChangeTreeData.fire(thatNode)`.
+ */
+export type KrustletNode = ClusterNode | GroupNode | TokenNode | CsrNode | MessageNode;
+
+export interface ClusterNodeData {
+  context: string;
+  server?: string;
+  /** Extra status shown after the server, e.g. "reconnecting…". */
+  status?: string;
+}
+
+export class ClusterNode {
+  readonly kind = 'cluster';
+  constructor(public data: ClusterNodeData) {}
+  toTreeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem(this.data.context, vscode.TreeItemCollapsibleState.Expanded);
+    item.id = 'cluster';
+    item.description = [this.data.server, this.data.status].filter(Boolean).join(' · ');
+    item.iconPath = new vscode.ThemeIcon(this.data.status ? 'sync~spin' : 'server-environment');
+    item.contextValue = ContextValues.cluster;
+    item.tooltip = new vscode.MarkdownString(
+      `**Context:** ${escapeMarkdown(this.data.context)}\n\n**Server:** ${escapeMarkdown(this.data.server ?? '(unknown)')}${this.data.status ? `\n\n*${escapeMarkdown(this.data.status)}*` : ''}`,
+    );
+    return item;
+  }
+}
+
+export type GroupKind = 'tokens' | 'csrs';
+
+export class GroupNode {
+  readonly kind = 'group';
+  /** Shown in the description, e.g. "2 pending" or "reconnecting…". */
+  description?: string;
+  constructor(readonly group: GroupKind) {}
+  toTreeItem(): vscode.TreeItem {
+    const tokens = this.group === 'tokens';
+    const item = new vscode.TreeItem(tokens ? 'Bootstrap Tokens' : 'Certificate Signing Requests', vscode.TreeItemCollapsibleState.Expanded);
+    item.id = `group:${this.group}`;
+    item.iconPath = new vscode.ThemeIcon(tokens ? 'key' : 'workspace-trusted');
+    item.contextValue = tokens ? ContextValues.tokensGroup : ContextValues.csrsGroup;
+    item.description = this.description;
+    return item;
+  }
+}
+
+export class TokenNode {
+  readonly kind = 'token';
+  constructor(public info: TokenInfo) {}
+
+  expired(now = new Date()): boolean {
+    return this.info.expired || (this.info.expiration !== undefined && this.info.expiration.getTime() <= now.getTime());
+  }
+
+  expiryText(now = new Date()): string {
+    if (!this.info.expiration) return 'never expires';
+    if (this.expired(now)) return 'expired';
+    return `expires in ${humanDuration((this.info.expiration.getTime() - now.getTime()) / 1000)}`;
+  }
+
+  get contextValue(): ContextValue {
+    return this.expired() ? ContextValues.tokenExpired : ContextValues.token;
+  }
+
+  toTreeItem(now = new Date()): vscode.TreeItem {
+    const expired = this.expired(now);
+    const item = new vscode.TreeItem(this.info.id, vscode.TreeItemCollapsibleState.None);
+    item.id = `token:${this.info.id}`;
+    item.description = [this.expiryText(now), this.info.description].filter(Boolean).join(' · ');
+    item.iconPath = expired ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : new vscode.ThemeIcon('key');
+    item.contextValue = this.contextValue;
+    // Never the secret: id, Secret name, expiry, usages and groups only.
+    const md = new vscode.MarkdownString();
+    md.appendMarkdown(`**Bootstrap token ${escapeMarkdown(this.info.id)}**${expired ? ' — **expired**' : ''}\n\n`);
+    md.appendMarkdown(`- **Secret:** kube-system/${escapeMarkdown(this.info.secretName)}\n`);
+    md.appendMarkdown(`- **Expires:** ${this.info.expiration ? `${escapeMarkdown(this.info.expiration.toISOString())} (${escapeMarkdown(this.expiryText(now))})` : 'never'}\n`);
+    if (this.info.description) md.appendMarkdown(`- **Description:** ${escapeMarkdown(this.info.description)}\n`);
+    md.appendMarkdown(`- **Usages:** ${escapeMarkdown(this.info.usages.join(', ') || '(none)')}\n`);
+    md.appendMarkdown(`- **Extra groups:** ${escapeMarkdown(this.info.extraGroups.join(', ') || '(none)')}\n`);
+    if (this.info.createdAt) md.appendMarkdown(`- **Created:** ${escapeMarkdown(formatAge(this.info.createdAt, now))} ago\n`);
+    if (expired) md.appendMarkdown('\nThe cluster\'s token cleaner deletes expired token Secrets; revoke it now or run Bootstrap for a new one.\n');
+    item.tooltip = md;
+    return item;
+  }
+}
+
+const CSR_ICONS: Record<CsrInfo['state'], [string, string]> = {
+  pending: ['circle-large-outline', 'charts.yellow'],
+  approved: ['check', 'charts.blue'],
+  issued: ['pass-filled', 'testing.iconPassed'],
+  denied: ['circle-slash', 'list.errorForeground'],
+  failed: ['error', 'list.errorForeground'],
+};
+
+export class CsrNode {
+  readonly kind = 'csr';
+  private cachedReview?: { key: string; review: CsrReview };
+  constructor(
+    public info: CsrInfo,
+    private readonly expectedHostnames: () => string[],
+  ) {}
+
+  /** The review of the current request, cached per resourceVersion and expected hostnames. */
+  get review(): CsrReview {
+    const hosts = this.expectedHostnames();
+    const key = `${this.info.resourceVersion ?? ''}|${this.info.requestPem.length}|${hosts.join(',')}`;
+    if (this.cachedReview?.key !== key) this.cachedReview = { key, review: reviewCsr(this.info, { expectedHostnames: hosts }) };
+    return this.cachedReview.review;
+  }
+
+  get pending(): boolean {
+    return this.info.state === 'pending';
+  }
+
+  /** Pending and the review fails (including an undecodable request): approving needs a modal confirmation. */
+  get failing(): boolean {
+    return this.review.verdict === 'fail';
+  }
+
+  get contextValue(): ContextValue {
+    switch (this.info.state) {
+      case 'pending':
+        return this.failing ? ContextValues.csrPendingFailing : ContextValues.csrPending;
+      case 'approved':
+        return ContextValues.csrApproved;
+      case 'issued':
+        return ContextValues.csrIssued;
+      case 'denied':
+        return ContextValues.csrDenied;
+      case 'failed':
+        return ContextValues.csrFailed;
+    }
+  }
+
+  toTreeItem(now = new Date()): vscode.TreeItem {
+    const item = new vscode.TreeItem(this.info.name, vscode.TreeItemCollapsibleState.None);
+    item.id = `csr:${this.info.name}`;
+    const review = this.review;
+    const parts = [shortSignerName(this.info.signerName)];
+    if (this.info.createdAt) parts.push(formatAge(this.info.createdAt, now));
+    if (this.info.state !== 'pending') parts.push(this.info.state);
+    else if (review.verdict === 'fail') parts.push(review.decoded ? 'review failed' : 'undecodable');
+    else if (review.verdict === 'warn') parts.push('review: warnings');
+    item.description = parts.join(' · ');
+    const [icon, color] = this.info.state === 'pending' && review.verdict === 'fail' ? ['warning', 'list.errorForeground'] : CSR_ICONS[this.info.state];
+    item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
+    item.contextValue = this.contextValue;
+    const md = new vscode.MarkdownString(summarizeRequest(this.info, review, now).markdown);
+    md.supportHtml = false;
+    md.isTrusted = false;
+    item.tooltip = md;
+    item.accessibilityInformation = { label: `Certificate signing request ${this.info.name}, ${this.info.state}, review ${review.verdict}` };
+    return item;
+  }
+}
+
+/** A leaf that only says something: "No pending requests", "Cannot list tokens: …". */
+export class MessageNode {
+  readonly kind = 'message';
+  constructor(
+    readonly id: string,
+    readonly text: string,
+    readonly icon = 'info',
+    readonly tooltip?: string,
+    readonly command?: vscode.Command,
+  ) {}
+  toTreeItem(): vscode.TreeItem {
+    const item = new vscode.TreeItem(this.text, vscode.TreeItemCollapsibleState.None);
+    item.id = `message:${this.id}`;
+    item.iconPath = new vscode.ThemeIcon(this.icon);
+    item.contextValue = ContextValues.message;
+    item.tooltip = this.tooltip;
+    item.command = this.command;
+    return item;
+  }
+}
