@@ -14,7 +14,7 @@ import { affectsConnection } from './vscode/config';
 import { Settings } from './vscode/constants';
 import type { FeatureContext } from './vscode/features';
 import { createExtensionLog } from './vscode/log';
-import { vscodePrompter } from './vscode/prompter';
+import { delegatingPrompter, type Prompter, vscodePrompter } from './vscode/prompter';
 import { type ClusterTreeProvider, registerClusterView } from './vscode/views/clusterTree';
 import { registerCsrNotifier } from './vscode/views/csrNotifier';
 
@@ -28,6 +28,8 @@ export interface KrustletApi {
   readonly logUri: vscode.Uri;
   /** Milliseconds activate() took. */
   readonly activationMs: number;
+  /** Tests only: answer every prompt (modal dialogs included) with a scripted Prompter; undefined restores the UI. */
+  setPrompter(p: Prompter | undefined): void;
 }
 
 export function activate(context: vscode.ExtensionContext): KrustletApi {
@@ -35,7 +37,9 @@ export function activate(context: vscode.ExtensionContext): KrustletApi {
   const log = createExtensionLog();
   const service = new ClusterService(log, context.workspaceState);
   const view = registerClusterView(service);
-  const features: FeatureContext = { extension: context, log, service, tree: view.provider, view: view.view, prompter: vscodePrompter };
+  let scripted: Prompter | undefined;
+  const prompter = delegatingPrompter(() => scripted ?? vscodePrompter);
+  const features: FeatureContext = { extension: context, log, service, tree: view.provider, view: view.view, prompter };
 
   context.subscriptions.push(
     log,
@@ -60,6 +64,9 @@ export function activate(context: vscode.ExtensionContext): KrustletApi {
     logLines: () => log.recentLines(),
     logUri: context.logUri,
     activationMs,
+    setPrompter: (p) => {
+      scripted = p;
+    },
   };
 }
 

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { Logger } from '../core/log';
 import type { CsrInfo, TokenInfo } from '../core/types';
 import { connect, type Cluster as CoreCluster } from '../core/cluster';
-import { createCsrInformer, createTokenInformer, type InformerState } from '../core/cluster/informer';
+import { createCsrInformer, createTokenInformer, type Informer, type InformerState } from '../core/cluster/informer';
 
 export type Cluster = CoreCluster;
 export type WatchState = InformerState;
@@ -28,7 +28,20 @@ export function startWatch(cluster: Cluster, what: 'csrs', log: Logger, h: Watch
 export function startWatch(cluster: Cluster, what: 'tokens', log: Logger, h: WatchHandlers<TokenInfo>): vscode.Disposable;
 export function startWatch(cluster: Cluster, what: 'csrs' | 'tokens', log: Logger, h: WatchHandlers<CsrInfo> | WatchHandlers<TokenInfo>): vscode.Disposable {
   const informer = what === 'csrs' ? createCsrInformer(cluster, { logger: log }) : createTokenInformer(cluster, { logger: log });
-  void informer;
-  void h;
-  return new vscode.Disposable(() => informer.dispose());
+  const handlers = h as WatchHandlers<CsrInfo | TokenInfo>;
+  const offs = [
+    // The first list arrives as ADDED events followed by onSynced: take it whole from onSynced (one
+    // refresh of the group); after that each event is applied on its own.
+    (informer as Informer<CsrInfo | TokenInfo>).onEvent((e) => {
+      if (!informer.synced) return;
+      if (e.type === 'DELETED') handlers.remove(e.key);
+      else handlers.upsert(e.item, e.type === 'ADDED' ? 'added' : 'modified');
+    }),
+    (informer as Informer<CsrInfo | TokenInfo>).onSynced((items) => handlers.reset(items)),
+    informer.onState((s) => handlers.state(s.state, s.error)),
+  ];
+  return new vscode.Disposable(() => {
+    for (const off of offs) off();
+    informer.dispose();
+  });
 }

@@ -54,3 +54,15 @@ export const vscodePrompter: Prompter = {
     return Promise.resolve(vscode.window.showWorkspaceFolderPick({ placeHolder, ignoreFocusOut: true }));
   },
 };
+
+/** A Prompter that forwards to whichever `current()` returns: lets tests script the answers of modal dialogs. */
+export function delegatingPrompter(current: () => Prompter): Prompter {
+  return {
+    quickPick: (items, options) => current().quickPick(items, options),
+    inputBox: (options) => current().inputBox(options),
+    warning: (message, options, ...items) => current().warning(message, options, ...items),
+    info: (message, options, ...items) => current().info(message, options, ...items),
+    error: (message, ...items) => current().error(message, ...items),
+    pickWorkspaceFolder: (placeHolder) => current().pickWorkspaceFolder(placeHolder),
+  };
+}
