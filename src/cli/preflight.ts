@@ -1,0 +1,87 @@
+/** `krustlet-bootstrap preflight` and `krustlet-bootstrap rbac apply`. */
+import { readFileSync } from 'node:fs';
+import { KrustletError } from '../core/errors';
+import { tokenFromBootstrapKubeconfig } from '../core/kubeconfig';
+import { applyBootstrapRbac, runPreflight, verifyTokenAuth } from '../core/preflight';
+import { parseToken } from '../core/token';
+import type { PreflightFinding } from '../core/types';
+import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom, parse, printJson, type CommandGroup } from './common';
+
+const PREFLIGHT_HELP = `Usage: krustlet-bootstrap preflight [--bootstrap-file PATH] [--json] [options]
+
+Checks that your identity may create bootstrap tokens and review CSRs, and that the cluster has
+the RBAC bindings bootstrapping needs. With --bootstrap-file, also checks that the API server
+accepts the token in that file. Exits 1 when a check fails.
+
+Options:
+  --bootstrap-file PATH  also verify the token in this bootstrap.conf
+  --json                 machine-readable findings
+${CLUSTER_HELP}
+`;
+
+export const preflightCommand: CommandGroup = {
+  name: 'preflight',
+  summary: 'check permissions, RBAC bindings and bootstrap-token auth',
+  help: PREFLIGHT_HELP,
+  async run(args, io) {
+    const { values } = parse(args, { ...CLUSTER_OPTIONS, 'bootstrap-file': { type: 'string' }, json: { type: 'boolean' } }, 'preflight');
+    if (values.help) return io.stdout(PREFLIGHT_HELP), 0;
+    let token;
+    if (values['bootstrap-file']) {
+      let text: string;
+      try {
+        text = readFileSync(values['bootstrap-file'], 'utf8');
+      } catch {
+        throw new KrustletError('invalid-argument', `Cannot read ${values['bootstrap-file']}.`, 'Pass --bootstrap-file with the path of a bootstrap.conf.');
+      }
+      token = parseToken(tokenFromBootstrapKubeconfig(text) ?? '');
+    }
+    const cluster = await connectFrom(values, io);
+    const findings: PreflightFinding[] = await runPreflight(cluster);
+    if (token) findings.push(...(await verifyTokenAuth(cluster, token)).findings);
+    const ok = findings.every((f) => f.ok);
+    if (values.json) printJson(io, { context: cluster.context.name, server: cluster.server, ok, findings });
+    else {
+      io.stdout(`Preflight for context '${cluster.context.name}' (${cluster.server}):\n`);
+      for (const f of findings) {
+        io.stdout(`  ${f.ok ? 'ok  ' : 'FAIL'}  ${f.message}\n`);
+        if (!f.ok && f.fix) io.stdout(`        fix: ${f.fix}\n`);
+      }
+      io.stdout(ok ? 'All checks passed.\n' : `${findings.filter((f) => !f.ok).length} check(s) failed.\n`);
+    }
+    return ok ? 0 : 1;
+  },
+};
+
+const RBAC_HELP = `Usage: krustlet-bootstrap rbac apply [--json] [options]
+
+Creates kubeadm's three ClusterRoleBindings that bootstrapping needs (existing ones are left alone):
+  kubeadm:kubelet-bootstrap                      system:node-bootstrapper → system:bootstrappers:kubeadm:default-node-token
+  kubeadm:node-autoapprove-bootstrap             ...:nodeclient → system:bootstrappers:kubeadm:default-node-token
+  kubeadm:node-autoapprove-certificate-rotation  ...:selfnodeclient → system:nodes
+
+Options:
+  --json               machine-readable result
+${CLUSTER_HELP}
+`;
+
+export const rbacCommand: CommandGroup = {
+  name: 'rbac',
+  summary: "create kubeadm's bootstrap RBAC bindings (rbac apply)",
+  help: RBAC_HELP,
+  async run(args, io) {
+    const sub = args[0];
+    if (sub === undefined || sub === '--help' || sub === '-h') {
+      io.stdout(RBAC_HELP);
+      return sub === undefined ? 1 : 0;
+    }
+    if (sub !== 'apply') throw new KrustletError('invalid-argument', `Unknown rbac command '${sub}'.`, 'Use `krustlet-bootstrap rbac apply`.');
+    const { values } = parse(args.slice(1), { ...CLUSTER_OPTIONS, json: { type: 'boolean' } }, 'rbac');
+    if (values.help) return io.stdout(RBAC_HELP), 0;
+    const cluster = await connectFrom(values, io);
+    const results = await applyBootstrapRbac(cluster);
+    if (values.json) printJson(io, results);
+    else for (const r of results) io.stdout(`clusterrolebinding ${r.name}: ${r.result === 'created' ? 'created' : 'already present'}\n`);
+    return 0;
+  },
+};

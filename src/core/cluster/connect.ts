@@ -1,0 +1,313 @@
+/**
+ * The connection to one cluster through one kubeconfig context. @kubernetes/client-node does what
+ * it is good at (credentials: client certificates, tokens, exec and auth-provider plugins, proxies);
+ * requests go through a small JSON transport with a hard timeout so nothing ever hangs.
+ * client-node is loaded lazily (`await import`) so the extension activates fast.
+ */
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { accessSync, constants as fsc } from 'node:fs';
+import type { KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
+import { KrustletError } from '../errors';
+import { loadKubeconfig, readCaData, type KubeconfigSource, type LoadedKubeconfig, type RawCluster } from '../kubeconfig';
+import { silentLogger, type Logger } from '../log';
+import type { TokenSecretManifest } from '../token';
+import { formatToken } from '../token';
+import type { BootstrapToken, ContextInfo, CsrInfo, TokenInfo } from '../types';
+import { accessReview, tokenReview, type AccessAttributes, type AccessResult, type TokenReviewResult } from './access';
+import { approveCsr, createCsr, deleteCsr, denyCsr, getCsr, getCsrCertificate, listCsrs, type CreateCsrOptions } from './csr';
+import { httpError, networkError, timeoutError, type ApiStatus, type RequestDescription } from './errors';
+import { createClusterRoleBinding, getClusterRoleBinding, listClusterRoleBindings, type ClusterRoleBindingInfo } from './rbac';
+import { createTokenSecret, deleteToken, listTokens, type ListTokensOptions } from './tokens';
+
+export const DEFAULT_TIMEOUT_MS = 5000;
+
+export interface ConnectOptions extends KubeconfigSource {
+  logger?: Logger;
+  /** Per-request timeout; default 5 s. */
+  timeoutMs?: number;
+}
+
+interface Prepared {
+  agent?: http.Agent;
+  headers: Record<string, string>;
+  auth?: string;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  query?: Record<string, string | number | boolean | undefined>;
+  contentType?: string;
+  timeoutMs?: number;
+}
+
+/** JSON over HTTP(S) to the API server with the context's credentials and a hard timeout. */
+export class Transport {
+  constructor(
+    readonly server: string,
+    private readonly prepare: () => Promise<Prepared>,
+    readonly timeoutMs: number,
+    readonly logger: Logger,
+    readonly who: string,
+  ) {}
+
+  async request<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
+    const desc: RequestDescription = { method, path, server: this.server, who: this.who };
+    let prepared: Prepared;
+    try {
+      prepared = await this.prepare();
+    } catch (e) {
+      if (e instanceof KrustletError) throw e;
+      throw new KrustletError(
+        'unauthorized',
+        `Getting credentials for ${this.who} failed: ${String((e as Error).message ?? e).replace(/\s+/g, ' ').slice(0, 300)}.`,
+        'Check the user entry of the kubeconfig (certificate files, exec plugin, login), or pick another context with --context.',
+        { cause: e },
+      );
+    }
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const payload = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
+    const headers: Record<string, string | number> = { ...prepared.headers, Accept: 'application/json', 'User-Agent': 'krustlet-bootstrap' };
+    if (payload) {
+      headers['Content-Type'] = o.contentType ?? 'application/json';
+      headers['Content-Length'] = payload.length;
+    }
+    const lib = url.protocol === 'http:' ? http : https;
+    const ms = o.timeoutMs ?? this.timeoutMs;
+    const started = Date.now();
+    return new Promise<T>((resolve, reject) => {
+      let done = false;
+      const finish = (err: Error | undefined, value?: T) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve(value as T);
+      };
+      let req: http.ClientRequest;
+      try {
+        req = lib.request(url, { method, headers, agent: prepared.agent, auth: prepared.auth }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (e) => finish(networkError(e, desc)));
+          res.on('end', () => {
+            const raw = Buffer.concat(chunks).toString('utf8');
+            const status = res.statusCode ?? 0;
+            let json: unknown;
+            try {
+              json = raw ? JSON.parse(raw) : undefined;
+            } catch {
+              json = undefined;
+            }
+            this.logger.debug(`${method} ${url.pathname}${url.search} → ${status} (${Date.now() - started} ms)`);
+            if (status >= 200 && status < 300) finish(undefined, json as T);
+            else finish(httpError(status, json as ApiStatus | undefined, raw, desc));
+          });
+        });
+      } catch (e) {
+        reject(networkError(e, desc));
+        return;
+      }
+      const timer = setTimeout(() => {
+        this.logger.debug(`${method} ${url.pathname} → no answer after ${ms} ms`);
+        finish(timeoutError(desc, ms));
+        req.destroy();
+      }, ms);
+      req.on('error', (e) => finish(networkError(e, desc)));
+      req.end(payload);
+    });
+  }
+}
+
+/** A connection to one cluster through one context. Plain data in and out; no client-node types. */
+export class Cluster {
+  #kc: KubeConfig;
+  readonly transport: Transport;
+
+  constructor(
+    kc: KubeConfig,
+    readonly loaded: LoadedKubeconfig,
+    /** base64 PEM of the cluster CA (read from the file the kubeconfig names), if any. */
+    readonly caData: string | undefined,
+    readonly logger: Logger,
+    readonly timeoutMs: number,
+    who?: string,
+  ) {
+    this.#kc = kc;
+    this.transport = new Transport(this.server, () => prepareFromKubeConfig(this.#kc), timeoutMs, logger, who ?? `context '${loaded.context.name}'`);
+  }
+
+  get context(): ContextInfo {
+    return this.loaded.context;
+  }
+  get contextName(): string {
+    return this.loaded.context.name;
+  }
+  get server(): string {
+    return this.loaded.cluster.server;
+  }
+  get clusterName(): string {
+    return this.loaded.clusterName;
+  }
+  get insecureSkipTlsVerify(): boolean {
+    return this.loaded.cluster['insecure-skip-tls-verify'] === true;
+  }
+  get tlsServerName(): string | undefined {
+    const v = this.loaded.cluster['tls-server-name'];
+    return typeof v === 'string' && v ? v : undefined;
+  }
+  /** Only for src/core/cluster (e.g. the informer): the underlying client-node KubeConfig. */
+  kubeConfig(): KubeConfig {
+    return this.#kc;
+  }
+
+  /** GET /version: the server's Kubernetes version (also a cheap reachability check). */
+  async version(): Promise<{ gitVersion: string; major?: string; minor?: string }> {
+    return this.transport.request('GET', '/version');
+  }
+
+  /** A connection to the same server (same CA) authenticated with a bootstrap token instead. */
+  async asToken(token: BootstrapToken | string): Promise<Cluster> {
+    const t = typeof token === 'string' ? token : formatToken(token);
+    const cluster: RawCluster & { server: string } = { server: this.server };
+    if (this.caData) cluster['certificate-authority-data'] = this.caData;
+    if (this.insecureSkipTlsVerify) cluster['insecure-skip-tls-verify'] = true;
+    if (this.tlsServerName) cluster['tls-server-name'] = this.tlsServerName;
+    const loaded: LoadedKubeconfig = {
+      files: [],
+      context: { name: 'bootstrap-token', cluster: this.clusterName, user: 'bootstrap-token', server: this.server, current: true },
+      clusterName: this.clusterName,
+      cluster,
+      userName: 'bootstrap-token',
+      user: { token: t },
+      contexts: [],
+    };
+    return fromLoaded(loaded, this.caData, this.logger, this.timeoutMs, 'the bootstrap token');
+  }
+
+  // Tokens
+  createTokenSecret(manifest: TokenSecretManifest): Promise<void> {
+    return createTokenSecret(this.transport, manifest);
+  }
+  listTokens(opts?: ListTokensOptions): Promise<TokenInfo[]> {
+    return listTokens(this.transport, opts);
+  }
+  deleteToken(idOrToken: string): Promise<{ id: string; secretName: string }> {
+    return deleteToken(this.transport, idOrToken);
+  }
+
+  // CSRs
+  listCsrs(): Promise<{ items: CsrInfo[]; resourceVersion: string }> {
+    return listCsrs(this.transport);
+  }
+  getCsr(name: string): Promise<CsrInfo> {
+    return getCsr(this.transport, name);
+  }
+  /** The issued certificate (PEM), or undefined while there is none. */
+  getCsrCertificate(name: string): Promise<string | undefined> {
+    return getCsrCertificate(this.transport, name);
+  }
+  approveCsr(name: string, reason?: string, message?: string): Promise<CsrInfo> {
+    return approveCsr(this.transport, name, reason, message);
+  }
+  denyCsr(name: string, reason?: string, message?: string): Promise<CsrInfo> {
+    return denyCsr(this.transport, name, reason, message);
+  }
+  deleteCsr(name: string): Promise<void> {
+    return deleteCsr(this.transport, name);
+  }
+  createCsr(opts: CreateCsrOptions): Promise<CsrInfo> {
+    return createCsr(this.transport, opts);
+  }
+
+  // Access
+  accessReview(attrs: AccessAttributes): Promise<AccessResult> {
+    return accessReview(this.transport, attrs);
+  }
+  /** Who a token authenticates as (TokenReview; needs `create tokenreviews`). */
+  tokenReview(token: BootstrapToken | string): Promise<TokenReviewResult> {
+    return tokenReview(this.transport, typeof token === 'string' ? token : formatToken(token));
+  }
+
+  // RBAC
+  listClusterRoleBindings(): Promise<ClusterRoleBindingInfo[]> {
+    return listClusterRoleBindings(this.transport);
+  }
+  getClusterRoleBinding(name: string): Promise<ClusterRoleBindingInfo | undefined> {
+    return getClusterRoleBinding(this.transport, name);
+  }
+  createClusterRoleBinding(b: ClusterRoleBindingInfo): Promise<'created' | 'exists'> {
+    return createClusterRoleBinding(this.transport, b);
+  }
+}
+
+/** Only for src/core/cluster: the client-node KubeConfig behind a Cluster. */
+export function kubeConfigOf(cluster: Cluster): KubeConfig {
+  return cluster.kubeConfig();
+}
+
+async function prepareFromKubeConfig(kc: KubeConfig): Promise<Prepared> {
+  const opts: https.RequestOptions = {};
+  await kc.applyToHTTPSOptions(opts);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
+  return { agent: opts.agent as http.Agent | undefined, headers, auth: opts.auth ?? undefined };
+}
+
+const USER_FILE_KEYS = ['client-certificate', 'client-key', 'token-file'];
+
+function checkUserFiles(loaded: LoadedKubeconfig): void {
+  for (const key of USER_FILE_KEYS) {
+    const f = loaded.user[key];
+    if (typeof f !== 'string' || !f) continue;
+    try {
+      accessSync(f, fsc.R_OK);
+    } catch {
+      throw new KrustletError(
+        'kubeconfig-invalid',
+        `The ${key} file ${f} of user '${loaded.userName}' (context '${loaded.context.name}') cannot be read.`,
+        'Fix the path in the kubeconfig, or pick another context with --context.',
+      );
+    }
+  }
+}
+
+async function fromLoaded(loaded: LoadedKubeconfig, caData: string | undefined, logger: Logger, timeoutMs: number, who?: string): Promise<Cluster> {
+  const k8s = await import('@kubernetes/client-node');
+  const cluster: RawCluster = { ...loaded.cluster };
+  delete cluster['certificate-authority'];
+  if (caData) cluster['certificate-authority-data'] = caData;
+  const userName = loaded.userName || 'user';
+  const doc = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: loaded.clusterName, cluster }],
+    users: [{ name: userName, user: loaded.user }],
+    contexts: [{ name: loaded.context.name, context: { cluster: loaded.clusterName, user: userName, namespace: loaded.context.namespace } }],
+    'current-context': loaded.context.name,
+  };
+  const kc = new k8s.KubeConfig();
+  try {
+    kc.loadFromString(JSON.stringify(doc));
+  } catch (e) {
+    throw new KrustletError(
+      'kubeconfig-invalid',
+      `Context '${loaded.context.name}' cannot be used: ${String((e as Error).message).split('\n')[0]}.`,
+      'Fix the kubeconfig entry or pick another context with --context.',
+    );
+  }
+  return new Cluster(kc, loaded, caData, logger, timeoutMs, who);
+}
+
+/** Loads the kubeconfig, resolves the context and prepares a connection (no request is made yet). */
+export async function connect(opts: ConnectOptions = {}): Promise<Cluster> {
+  const loaded = loadKubeconfig(opts);
+  const caData = readCaData(loaded);
+  checkUserFiles(loaded);
+  const logger = opts.logger ?? silentLogger;
+  if (loaded.cluster['insecure-skip-tls-verify'] === true) {
+    logger.warn(`Context '${loaded.context.name}' skips TLS verification (insecure-skip-tls-verify): the server's identity is not checked.`);
+  }
+  return fromLoaded(loaded, caData, logger, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+}
