@@ -1,0 +1,357 @@
+/**
+ * The join-progress model: what has happened so far when a Krustlet node joins, derived ONLY from
+ * events (files appearing, CSR states from the API, the Node's status, the agent process's start,
+ * output and exit) — never from timers. `applyJoinEvent` folds an event into the facts;
+ * `deriveJoinProgress` turns the facts into steps, the current step, and a failure with where/why.
+ */
+import type { CsrInfo, CsrState } from '../types';
+import type { ResolvedAgentOptions } from './commandLine';
+
+export type JoinStepId =
+  | 'tokenCreated'
+  | 'bootstrapConfigWritten'
+  | 'agentRunning'
+  | 'clientCsrApproved'
+  | 'agentKubeconfigWritten'
+  | 'servingCsrPending'
+  | 'servingCsrApproved'
+  | 'servingCertWritten'
+  | 'nodeReady';
+
+export const JOIN_STEPS: readonly { id: JoinStepId; label: string }[] = [
+  { id: 'tokenCreated', label: 'Token created' },
+  { id: 'bootstrapConfigWritten', label: 'Bootstrap config written' },
+  { id: 'agentRunning', label: 'Agent running' },
+  { id: 'clientCsrApproved', label: 'Client CSR approved' },
+  { id: 'agentKubeconfigWritten', label: 'Agent kubeconfig written' },
+  { id: 'servingCsrPending', label: 'Serving CSR pending' },
+  { id: 'servingCsrApproved', label: 'Serving CSR approved' },
+  { id: 'servingCertWritten', label: 'Serving certificate written' },
+  { id: 'nodeReady', label: 'Node registered / Ready' },
+];
+
+export type StepState = 'done' | 'skipped' | 'active' | 'waiting' | 'failed';
+
+export type CsrFact = CsrState | 'absent';
+
+export interface AgentProcessFact {
+  state: 'not-started' | 'running' | 'exited';
+  pid?: number;
+  exitCode?: number;
+  signal?: string;
+  /** True when we asked it to stop (Stop Agent / task terminated): an exit then is not a failure. */
+  stopRequested?: boolean;
+}
+
+export interface JoinFacts {
+  clientCsrName: string;
+  servingCsrName: string;
+  nodeName: string;
+  /** The token Secret: created (or seen), expired/deleted, or unknown (not watched). */
+  token: 'unknown' | 'created' | 'expired' | 'missing';
+  bootstrapConfig: boolean;
+  kubeconfig: boolean;
+  certFile: boolean;
+  privateKeyFile: boolean;
+  agent: AgentProcessFact;
+  /** The last output lines of the agent (stdout+stderr), newest last. */
+  tail: string[];
+  /** Seen on the agent's stdout: the BOOTSTRAP approval-request line. */
+  approvalRequested: boolean;
+  clientCsr: CsrFact;
+  servingCsr: CsrFact;
+  node: { registered: boolean; ready?: boolean; reason?: string; message?: string };
+}
+
+export type JoinEvent =
+  | { type: 'token'; state: 'created' | 'expired' | 'missing' }
+  | { type: 'file'; file: 'bootstrapConfig' | 'kubeconfig' | 'certFile' | 'privateKeyFile'; exists: boolean }
+  | { type: 'agentStarted'; pid?: number }
+  | { type: 'agentOutput'; line: string }
+  | { type: 'agentStopRequested' }
+  | { type: 'agentExited'; exitCode?: number; signal?: string }
+  /** A CSR from the informer/API; `deleted` when it went away. Unrelated names are ignored. */
+  | { type: 'csr'; csr: Pick<CsrInfo, 'name' | 'state'>; deleted?: boolean }
+  | { type: 'node'; name: string; registered: boolean; ready?: boolean; reason?: string; message?: string };
+
+export const TAIL_LINES = 20;
+
+export function initialJoinFacts(r: Pick<ResolvedAgentOptions, 'clientCsrName' | 'servingCsrName' | 'nodeName'>): JoinFacts {
+  return {
+    clientCsrName: r.clientCsrName,
+    servingCsrName: r.servingCsrName,
+    nodeName: r.nodeName,
+    token: 'unknown',
+    bootstrapConfig: false,
+    kubeconfig: false,
+    certFile: false,
+    privateKeyFile: false,
+    agent: { state: 'not-started' },
+    tail: [],
+    approvalRequested: false,
+    clientCsr: 'absent',
+    servingCsr: 'absent',
+    node: { registered: false },
+  };
+}
+
+export const APPROVAL_REQUEST_RE = /^BOOTSTRAP: TLS certificate requires manual approval\. Run kubectl certificate approve (\S+)/;
+export const APPROVAL_RECEIVED_RE = /^BOOTSTRAP: received TLS certificate approval: continuing/;
+
+/** Pure: the facts after one event. */
+export function applyJoinEvent(f: JoinFacts, e: JoinEvent): JoinFacts {
+  switch (e.type) {
+    case 'token':
+      return { ...f, token: e.state };
+    case 'file':
+      return { ...f, [e.file]: e.exists };
+    case 'agentStarted':
+      // A new run: forget the previous process's output and exit.
+      return { ...f, agent: { state: 'running', pid: e.pid }, tail: [], approvalRequested: false };
+    case 'agentOutput': {
+      const lines = e.line.split(/\r?\n/).filter((l) => l.length > 0);
+      if (!lines.length) return f;
+      const tail = [...f.tail, ...lines].slice(-TAIL_LINES);
+      const approvalRequested = f.approvalRequested || lines.some((l) => APPROVAL_REQUEST_RE.test(l));
+      return { ...f, tail, approvalRequested };
+    }
+    case 'agentStopRequested':
+      return { ...f, agent: { ...f.agent, stopRequested: true } };
+    case 'agentExited':
+      return { ...f, agent: { ...f.agent, state: 'exited', exitCode: e.exitCode, signal: e.signal } };
+    case 'csr': {
+      const state: CsrFact = e.deleted ? 'absent' : e.csr.state;
+      if (e.csr.name === f.clientCsrName) return { ...f, clientCsr: state };
+      if (e.csr.name === f.servingCsrName) return { ...f, servingCsr: state };
+      return f;
+    }
+    case 'node':
+      if (e.name !== f.nodeName) return f;
+      return { ...f, node: { registered: e.registered, ready: e.ready, reason: e.reason, message: e.message } };
+  }
+}
+
+export interface JoinStep {
+  id: JoinStepId;
+  label: string;
+  state: StepState;
+  detail?: string;
+}
+
+export type JoinPhase = 'idle' | 'joining' | 'awaiting-approval' | 'ready' | 'failed' | 'stopped';
+
+export interface JoinFailure {
+  step: JoinStepId;
+  /** One line: what went wrong. */
+  reason: string;
+  /** What to do about it. */
+  hint?: string;
+  exitCode?: number;
+  /** Last output lines of the agent, when it exited. */
+  tail?: string[];
+  /** The agent still runs but will never get further (denied CSR): offer to stop it. */
+  offerStop?: boolean;
+}
+
+export interface JoinProgress {
+  phase: JoinPhase;
+  steps: JoinStep[];
+  /** The first step not yet done (undefined when Ready). */
+  current?: JoinStepId;
+  /** Set when the serving CSR waits for a person: Approve it by this name. */
+  approve?: { csrName: string };
+  failure?: JoinFailure;
+  /** One short line for a status bar. */
+  summary: string;
+}
+
+const isApproved = (s: CsrFact) => s === 'approved' || s === 'issued';
+const isDenied = (s: CsrFact) => s === 'denied' || s === 'failed';
+
+/** Recognises the agent's typical last words, to say why it stopped and what to do. */
+export function explainAgentOutput(tail: string[], f: Pick<JoinFacts, 'servingCsrName'>): { reason?: string; hint?: string } {
+  const text = tail.join('\n');
+  if (/error binding to|address already in use|EADDRINUSE/i.test(text)) {
+    return { reason: 'The port is in use.', hint: 'Stop whatever listens on it (another agent?) or set another port (krustlet.port / --port).' };
+  }
+  if (/unable to find default IP address/i.test(text)) {
+    return { reason: 'The agent found no node IP.', hint: 'Set the node IP (KRUSTLET_NODE_IP / --node-ip), e.g. 172.17.0.1 for kind or 10.0.2.2 for minikube.' };
+  }
+  if (/already exists/i.test(text) && text.includes(f.servingCsrName)) {
+    return { reason: `CSR ${f.servingCsrName} already existed from an earlier run.`, hint: `Delete CSR ${f.servingCsrName}, then start the agent again.` };
+  }
+  if (/bootstrap file .* does not exist|No such file or directory/i.test(text)) {
+    return { reason: 'A file the agent needs is missing.', hint: 'Run Bootstrap to write the bootstrap config, or fix the paths in the task.' };
+  }
+  if (/401|Unauthorized/i.test(text)) {
+    return { reason: 'The API server rejected the agent’s credentials.', hint: 'The bootstrap token may have expired: run Bootstrap again.' };
+  }
+  if (/403|Forbidden|cannot create resource "certificatesigningrequests"/i.test(text)) {
+    return { reason: 'The agent is not allowed to do this.', hint: 'The cluster may lack the bootstrap RBAC bindings: run the preflight check and apply them.' };
+  }
+  return {};
+}
+
+/** Pure: steps, phase and failure from the facts. */
+export function deriveJoinProgress(f: JoinFacts): JoinProgress {
+  const agentRan = f.agent.state !== 'not-started';
+  const skipClient = f.kubeconfig && f.clientCsr === 'absent';
+  const servingDone = f.certFile;
+  const done: Record<JoinStepId, boolean> = {
+    tokenCreated: f.token === 'created' || f.bootstrapConfig || f.kubeconfig,
+    bootstrapConfigWritten: f.bootstrapConfig || f.kubeconfig,
+    agentRunning: agentRan,
+    clientCsrApproved: isApproved(f.clientCsr) || f.kubeconfig,
+    agentKubeconfigWritten: f.kubeconfig,
+    servingCsrPending: f.servingCsr !== 'absent' || servingDone || f.approvalRequested,
+    servingCsrApproved: isApproved(f.servingCsr) || servingDone,
+    servingCertWritten: f.certFile && f.privateKeyFile,
+    nodeReady: f.node.registered && f.node.ready === true,
+  };
+  const skipped: Partial<Record<JoinStepId, string>> = {};
+  if (skipClient) {
+    skipped.tokenCreated = 'agent kubeconfig exists: no token needed';
+    skipped.bootstrapConfigWritten = 'agent kubeconfig exists: bootstrap skipped';
+    skipped.clientCsrApproved = 'agent kubeconfig exists: bootstrap skipped';
+  }
+  if (f.certFile && f.servingCsr === 'absent' && !f.approvalRequested) {
+    skipped.servingCsrPending = 'serving certificate exists: no CSR needed';
+    skipped.servingCsrApproved = 'serving certificate exists: no CSR needed';
+  }
+
+  // Failures, the most specific first.
+  let failure: JoinFailure | undefined;
+  if (isDenied(f.clientCsr) && !f.kubeconfig) {
+    failure = {
+      step: 'clientCsrApproved',
+      reason: `CSR ${f.clientCsrName} was ${f.clientCsr}: the agent will wait forever.`,
+      hint: `Stop the agent, delete CSR ${f.clientCsrName}, check the bootstrap RBAC, then start again.`,
+      offerStop: f.agent.state === 'running',
+    };
+  } else if (isDenied(f.servingCsr) && !f.certFile) {
+    failure = {
+      step: 'servingCsrApproved',
+      reason: `CSR ${f.servingCsrName} was ${f.servingCsr}: the agent will wait forever.`,
+      hint: `Stop the agent, delete CSR ${f.servingCsrName}, then start again (and approve it).`,
+      offerStop: f.agent.state === 'running',
+    };
+  } else if ((f.token === 'expired' || f.token === 'missing') && !f.kubeconfig) {
+    failure = {
+      step: 'tokenCreated',
+      reason: f.token === 'expired' ? 'The bootstrap token has expired.' : 'The bootstrap token no longer exists in the cluster.',
+      hint: 'Run Bootstrap again for a new token and bootstrap config.',
+    };
+  }
+
+  const firstOpen = JOIN_STEPS.find((s) => !done[s.id] && !skipped[s.id])?.id;
+  if (!failure && f.agent.state === 'exited' && !done.nodeReady) {
+    const a = f.agent;
+    const stopped = a.stopRequested || a.exitCode === 0 || (a.exitCode === undefined && (a.signal === 'SIGINT' || a.signal === 'SIGTERM'));
+    if (!stopped) {
+      const why = explainAgentOutput(f.tail, f);
+      const code = a.exitCode !== undefined ? `code ${a.exitCode}` : `signal ${a.signal ?? 'unknown'}`;
+      failure = {
+        step: firstOpen ?? 'nodeReady',
+        reason: `The agent exited with ${code}${why.reason ? `: ${why.reason}` : '.'}`,
+        hint: why.hint,
+        exitCode: f.agent.exitCode,
+        tail: f.tail.slice(-10),
+      };
+    }
+  }
+  // An agent that stops after Ready is not a failure, but the node will go NotReady.
+
+  const steps: JoinStep[] = JOIN_STEPS.map(({ id, label }) => {
+    let state: StepState;
+    let detail: string | undefined;
+    if (failure && failure.step === id) {
+      state = 'failed';
+      detail = failure.reason;
+    } else if (skipped[id]) {
+      state = 'skipped';
+      detail = skipped[id];
+    } else if (done[id]) {
+      state = 'done';
+    } else if (id === firstOpen && f.agent.state === 'running') {
+      state = 'active';
+    } else {
+      state = 'waiting';
+    }
+    if (!detail) detail = stepDetail(id, f);
+    return { id, label, state, detail };
+  });
+
+  const approve =
+    !failure && f.servingCsr === 'pending' && !f.certFile ? { csrName: f.servingCsrName } : undefined;
+  let phase: JoinPhase;
+  if (failure) phase = 'failed';
+  else if (done.nodeReady) phase = f.agent.state === 'exited' ? 'stopped' : 'ready';
+  else if (f.agent.state === 'exited') phase = 'stopped';
+  else if (approve) phase = 'awaiting-approval';
+  else if (f.agent.state === 'running') phase = 'joining';
+  else phase = 'idle';
+
+  const current = done.nodeReady ? undefined : firstOpen;
+  const label = (id?: JoinStepId) => JOIN_STEPS.find((s) => s.id === id)?.label ?? '';
+  const summary =
+    phase === 'failed'
+      ? `Failed at "${label(failure?.step)}": ${failure?.reason ?? ''}`
+      : phase === 'ready'
+        ? `Node ${f.nodeName} Ready`
+        : phase === 'awaiting-approval'
+          ? `Serving CSR ${f.servingCsrName} awaits approval`
+          : phase === 'stopped'
+            ? done.nodeReady
+              ? `Agent stopped (node ${f.nodeName} was Ready)`
+              : 'Agent stopped'
+            : phase === 'joining'
+              ? `Joining: ${label(current)}…`
+              : `Not started${current ? ` (next: ${label(current)})` : ''}`;
+  return { phase, steps, current, approve, failure, summary };
+}
+
+function stepDetail(id: JoinStepId, f: JoinFacts): string | undefined {
+  switch (id) {
+    case 'agentRunning':
+      return f.agent.state === 'running' ? (f.agent.pid ? `pid ${f.agent.pid}` : undefined) : f.agent.state === 'exited' ? `exited (${f.agent.exitCode ?? f.agent.signal})` : undefined;
+    case 'clientCsrApproved':
+      return f.clientCsr !== 'absent' ? `${f.clientCsrName}: ${f.clientCsr}` : undefined;
+    case 'servingCsrPending':
+    case 'servingCsrApproved':
+      return f.servingCsr !== 'absent' ? `${f.servingCsrName}: ${f.servingCsr}` : undefined;
+    case 'nodeReady':
+      return f.node.registered ? (f.node.ready ? `${f.nodeName} Ready` : `${f.nodeName} registered, not Ready${f.node.reason ? ` (${f.node.reason})` : ''}`) : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Convenience for consumers: a model that keeps its facts and tells listeners about changes. */
+export class JoinProgressModel {
+  #facts: JoinFacts;
+  #listeners = new Set<(p: JoinProgress, f: JoinFacts) => void>();
+
+  constructor(r: Pick<ResolvedAgentOptions, 'clientCsrName' | 'servingCsrName' | 'nodeName'>) {
+    this.#facts = initialJoinFacts(r);
+  }
+  get facts(): JoinFacts {
+    return this.#facts;
+  }
+  get progress(): JoinProgress {
+    return deriveJoinProgress(this.#facts);
+  }
+  apply(e: JoinEvent): JoinProgress {
+    const next = applyJoinEvent(this.#facts, e);
+    if (next !== this.#facts) {
+      this.#facts = next;
+      const p = deriveJoinProgress(next);
+      for (const l of this.#listeners) l(p, next);
+      return p;
+    }
+    return deriveJoinProgress(next);
+  }
+  onChange(listener: (p: JoinProgress, f: JoinFacts) => void): { dispose(): void } {
+    this.#listeners.add(listener);
+    return { dispose: () => this.#listeners.delete(listener) };
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * The agent against a real control plane: the stand-in krustlet-wasi (same flags, files and CSRs as
+ * the real one) bootstraps with a bootstrap.conf made by the core's bootstrap(), its client CSR is
+ * approved by kube-controller-manager, we approve the serving CSR through the core, and it registers
+ * its Node. Also: the pre-start checks against the same cluster, a stale serving CSR, and a port in use.
+ */
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { runAgentChecks, type AgentCheckFinding } from '../../src/core/agent/checks';
+import { buildAgentCommandLine, type AgentHost, type AgentOptions } from '../../src/core/agent/commandLine';
+import { deriveJoinProgress, initialJoinFacts, applyJoinEvent, type JoinFacts } from '../../src/core/agent/progress';
+import { bootstrap } from '../../src/core/bootstrap';
+import { connect, type Cluster } from '../../src/core/cluster';
+import { applyBootstrapRbac } from '../../src/core/preflight';
+import { runAgent, standinPath } from '../fixtures/agent/process';
+import { startControlPlane, type ControlPlane } from '../support/controlPlane';
+
+let cp: ControlPlane;
+let cluster: Cluster;
+let work: string;
+const HOSTNAME = 'Standin-Host'; // mixed case: the serving CSR keeps it, the node name is lowercased
+const NODE = 'standin-host';
+const figures: string[] = [];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function host(): AgentHost {
+  return { homedir: join(work, 'home'), hostname: HOSTNAME, env: {}, cwd: work };
+}
+
+let port = 0;
+function options(extra: AgentOptions = {}): AgentOptions {
+  return {
+    command: standinPath(),
+    bootstrapFile: join(work, '.krustlet', 'bootstrap.conf'),
+    dataDir: join(work, 'data'),
+    hostname: HOSTNAME,
+    nodeIp: '127.0.0.1',
+    addr: '127.0.0.1',
+    port,
+    ...extra,
+  };
+}
+
+function byId(findings: AgentCheckFinding[], id: string): AgentCheckFinding[] {
+  return findings.filter((f) => f.id === id);
+}
+
+before(async () => {
+  cp = await startControlPlane();
+  cluster = await connect({ kubeconfigPath: cp.kubeconfigPath });
+  await applyBootstrapRbac(cluster);
+  work = mkdtempSync(join(tmpdir(), 'krustlet-agent-it-'));
+  mkdirSync(join(work, 'home'), { recursive: true });
+  mkdirSync(join(work, 'data', 'config'), { recursive: true });
+  port = await freePort();
+  await bootstrap({ cluster, ttlSeconds: 3600, outputPath: join(work, '.krustlet', 'bootstrap.conf') });
+});
+
+after(async () => {
+  await cp?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+  if (figures.length) console.log(`figures: ${figures.join('; ')}`);
+});
+
+void test('pre-start checks before the first run: all clear against the real cluster', async () => {
+  const cl = buildAgentCommandLine(options(), host());
+  const findings = await runAgentChecks(cl.resolved, { cluster });
+  const bad = findings.filter((f) => f.severity === 'error' || f.severity === 'warning');
+  assert.deepEqual(bad, [], JSON.stringify(findings, null, 1));
+  assert.equal(byId(findings, 'token')[0].severity, 'ok');
+  assert.equal(byId(findings, 'other-cluster')[0].severity, 'ok');
+  assert.equal(byId(findings, 'agent-binary')[0].severity, 'ok');
+});
+
+void test('the stand-in joins: client CSR auto-approved, kubeconfig, serving CSR pending, approve, cert+key 0600, Node Ready', async () => {
+  const cl = buildAgentCommandLine(options(), host());
+  let facts: JoinFacts = initialJoinFacts(cl.resolved);
+  facts = applyJoinEvent(facts, { type: 'file', file: 'bootstrapConfig', exists: true });
+  const t0 = Date.now();
+  const agent = runAgent(cl, { onLine: (line) => (facts = applyJoinEvent(facts, { type: 'agentOutput', line })) });
+  facts = applyJoinEvent(facts, { type: 'agentStarted', pid: agent.child.pid });
+  try {
+    assert.equal(await agent.waitForLine(/./), 'krustlet-wasi (stand-in for tests; simulated)');
+    const line = await agent.waitForLine(/^BOOTSTRAP: TLS certificate requires manual approval/);
+    const tPending = Date.now();
+    assert.equal(line, `BOOTSTRAP: TLS certificate requires manual approval. Run kubectl certificate approve ${HOSTNAME}-tls`);
+
+    // The client CSR: created by the token, approved and signed by kube-controller-manager.
+    const client = await cluster.getCsr(NODE);
+    assert.equal(client.signerName, 'kubernetes.io/kube-apiserver-client-kubelet');
+    assert.equal(client.state, 'issued');
+    assert.match(client.username ?? '', /^system:bootstrap:[a-z0-9]{6}$/);
+    assert.deepEqual([...client.usages].sort(), ['client auth', 'digital signature', 'key encipherment']);
+    facts = applyJoinEvent(facts, { type: 'csr', csr: client });
+
+    // The agent's kubeconfig: JSON, everything named krustlet, cert and key embedded, 0600.
+    const kc = JSON.parse(readFileSync(cl.resolved.kubeconfig, 'utf8')) as {
+      'current-context': string;
+      clusters: { name: string; cluster: { server: string } }[];
+      users: { name: string; user: Record<string, string> }[];
+    };
+    assert.equal(kc['current-context'], 'krustlet');
+    assert.equal(kc.clusters[0].name, 'krustlet');
+    assert.equal(kc.clusters[0].cluster.server, cp.server);
+    assert.ok(kc.users[0].user['client-certificate-data'] && kc.users[0].user['client-key-data']);
+    const clientCert = new X509Certificate(Buffer.from(kc.users[0].user['client-certificate-data'], 'base64'));
+    assert.match(clientCert.subject, new RegExp(`CN=system:node:${NODE}`));
+    assert.equal(statSync(cl.resolved.kubeconfig).mode & 0o777, 0o600);
+    facts = applyJoinEvent(facts, { type: 'file', file: 'kubeconfig', exists: true });
+
+    // The serving CSR: requested by the node's new identity, pending for a person.
+    const serving = await cluster.getCsr(`${HOSTNAME}-tls`);
+    assert.equal(serving.signerName, 'kubernetes.io/kubelet-serving');
+    assert.equal(serving.state, 'pending');
+    assert.equal(serving.username, `system:node:${NODE}`);
+    assert.ok(serving.groups.includes('system:nodes'));
+    facts = applyJoinEvent(facts, { type: 'csr', csr: serving });
+    let p = deriveJoinProgress(facts);
+    assert.equal(p.phase, 'awaiting-approval');
+    assert.deepEqual(p.approve, { csrName: `${HOSTNAME}-tls` });
+
+    await cluster.approveCsr(`${HOSTNAME}-tls`);
+    await agent.waitForLine(/^BOOTSTRAP: received TLS certificate approval: continuing$/);
+    await agent.waitForLine(/ready, listening on/);
+    const tReady = Date.now();
+    figures.push(`start→serving CSR pending ${tPending - t0} ms`, `approve→Ready ${tReady - tPending} ms (incl. our approve call)`, `start→Ready ${tReady - t0} ms`);
+
+    for (const f of [cl.resolved.certFile, cl.resolved.privateKeyFile]) assert.equal(statSync(f).mode & 0o777, 0o600, f);
+    const cert = new X509Certificate(readFileSync(cl.resolved.certFile));
+    assert.match(cert.subject, new RegExp(`CN=system:node:${HOSTNAME}`));
+    assert.match(cert.subjectAltName ?? '', new RegExp(`DNS:${HOSTNAME}`));
+    assert.match(cert.subjectAltName ?? '', /IP Address:127\.0\.0\.1/);
+    assert.ok(cert.checkPrivateKey((await import('node:crypto')).createPrivateKey(readFileSync(cl.resolved.privateKeyFile))));
+
+    const node = await cluster.transport.request<{ status?: { conditions?: { type: string; status: string }[]; addresses?: { type: string; address: string }[] } }>(
+      'GET',
+      `/api/v1/nodes/${NODE}`,
+    );
+    const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+    assert.equal(ready?.status, 'True');
+    assert.deepEqual(node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address, '127.0.0.1');
+
+    facts = applyJoinEvent(facts, { type: 'csr', csr: await cluster.getCsr(`${HOSTNAME}-tls`) });
+    facts = applyJoinEvent(facts, { type: 'file', file: 'certFile', exists: true });
+    facts = applyJoinEvent(facts, { type: 'file', file: 'privateKeyFile', exists: true });
+    facts = applyJoinEvent(facts, { type: 'node', name: NODE, registered: true, ready: true });
+    p = deriveJoinProgress(facts);
+    assert.equal(p.phase, 'ready', p.summary);
+    assert.ok(p.steps.every((s) => s.state === 'done'), JSON.stringify(p.steps));
+  } finally {
+    const exit = await agent.stop('SIGTERM');
+    assert.equal(exit.code, 0, agent.lines.slice(-10).join('\n'));
+  }
+});
+
+void test('checks after the run: kubeconfig exists (bootstrap skipped), stale serving CSR when the cert is gone', async () => {
+  const withCert = await runAgentChecks(buildAgentCommandLine(options(), host()).resolved, { cluster });
+  assert.equal(byId(withCert, 'kubeconfig-exists')[0].severity, 'warning');
+  assert.equal(byId(withCert, 'kubeconfig-exists')[0].fix?.id, 'move-kubeconfig-aside');
+  assert.equal(byId(withCert, 'stale-serving-csr')[0].severity, 'ok');
+  const noCert = await runAgentChecks(buildAgentCommandLine(options({ certFile: join(work, 'other', 'k.crt') }), host()).resolved, { cluster });
+  const stale = byId(noCert, 'stale-serving-csr')[0];
+  assert.equal(stale.severity, 'error');
+  assert.deepEqual(stale.fix && { id: stale.fix.id, target: stale.fix.target }, { id: 'delete-csr', target: `${HOSTNAME}-tls` });
+});
+
+void test('a stale serving CSR makes the agent fail like the real one (no 409 handling)', async () => {
+  const cl = buildAgentCommandLine(options({ certFile: join(work, 'other', 'k.crt'), privateKeyFile: join(work, 'other', 'k.key') }), host());
+  const agent = runAgent(cl);
+  const exit = await agent.exited;
+  assert.notEqual(exit.code, 0);
+  assert.match(agent.lines.join('\n'), /already exists/);
+  let facts = initialJoinFacts(cl.resolved);
+  facts = applyJoinEvent(facts, { type: 'agentStarted' });
+  for (const line of agent.lines) facts = applyJoinEvent(facts, { type: 'agentOutput', line });
+  facts = applyJoinEvent(facts, { type: 'file', file: 'kubeconfig', exists: true });
+  facts = applyJoinEvent(facts, { type: 'agentExited', exitCode: exit.code ?? undefined });
+  const p = deriveJoinProgress(facts);
+  assert.equal(p.phase, 'failed');
+  assert.match(p.failure?.reason ?? '', /already existed/);
+});
+
+void test('port in use: the agent exits non-zero with a clear message, and progress shows it', async () => {
+  const blocker: Server = createServer();
+  await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+  try {
+    const cl = buildAgentCommandLine(options(), host());
+    const agent = runAgent(cl);
+    const exit = await agent.exited;
+    assert.notEqual(exit.code, 0);
+    const text = agent.lines.join('\n');
+    assert.match(text, new RegExp(`error binding to 127\\.0\\.0\\.1:${port}: Address already in use`));
+    let facts = initialJoinFacts(cl.resolved);
+    facts = applyJoinEvent(facts, { type: 'agentStarted' });
+    for (const line of agent.lines) facts = applyJoinEvent(facts, { type: 'agentOutput', line });
+    for (const file of ['kubeconfig', 'certFile', 'privateKeyFile'] as const) facts = applyJoinEvent(facts, { type: 'file', file, exists: true });
+    facts = applyJoinEvent(facts, { type: 'agentExited', exitCode: exit.code ?? undefined });
+    const p = deriveJoinProgress(facts);
+    assert.equal(p.phase, 'failed');
+    assert.match(p.failure?.reason ?? '', /exited with code 1: The port is in use/);
+    assert.ok(p.failure?.tail?.some((l) => l.includes('error binding to')));
+  } finally {
+    await new Promise<void>((resolve) => blocker.close(() => resolve()));
+  }
+});
