@@ -1,0 +1,205 @@
+// `npm start` (scripts/start.mjs) for real: the README's run command builds, starts the local control plane and
+// code-server, loads the workbench in Chromium (--smoke), and stops everything — on success, on SIGTERM at any
+// moment, and when the control plane cannot start. Each test uses its own playground folder (--dir).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+function repoRoot(): string {
+  let d = __dirname;
+  while (!existsSync(join(d, 'scripts', 'start.mjs'))) {
+    const up = dirname(d);
+    if (up === d) throw new Error(`scripts/start.mjs not found above ${__dirname}`);
+    d = up;
+  }
+  return d;
+}
+const ROOT = repoRoot();
+const START = join(ROOT, 'scripts', 'start.mjs');
+
+interface Run {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves when a stdout/stderr line matches. Rejects if the process exits first. */
+  waitFor: (re: RegExp) => Promise<RegExpMatchArray>;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function startScript(args: string[], env: NodeJS.ProcessEnv = {}): Run {
+  const child = spawn(process.execPath, [START, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void; reject: (e: Error) => void }[] = [];
+  const check = (): void => {
+    for (const w of [...waiters]) {
+      const m = (out + err).match(w.re);
+      if (m) { waiters.splice(waiters.indexOf(w), 1); w.resolve(m); }
+    }
+  };
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; check(); });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; check(); });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
+    child.on('exit', (code, signal) => {
+      for (const w of waiters.splice(0)) w.reject(new Error(`start.mjs exited (${code ?? signal}) before ${w.re}\n${out}\n${err}`));
+      res({ code, signal });
+    });
+  });
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exit,
+    waitFor: (re) => new Promise((resolve, reject) => {
+      const m = (out + err).match(re);
+      if (m) resolve(m);
+      else if (child.exitCode !== null) reject(new Error(`start.mjs already exited before ${re}`));
+      else waiters.push({ re, resolve, reject });
+    }),
+  };
+}
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+function groupAlive(pid: number): boolean {
+  try { process.kill(-pid, 0); return true; } catch { return false; }
+}
+
+interface StartState {
+  pid: number;
+  url?: string;
+  port?: number;
+  workspace?: string;
+  stopped?: boolean;
+  codeServer?: { pid: number };
+  cluster?: { pids: Record<string, number> };
+}
+
+/** Every pid that start.mjs and the control plane recorded in `dir`. */
+function recordedPids(dir: string): Record<string, number> {
+  const pids: Record<string, number> = {};
+  const start = join(dir, 'start.json');
+  if (existsSync(start)) {
+    const s = JSON.parse(readFileSync(start, 'utf8')) as StartState;
+    if (s.codeServer) pids['code-server'] = s.codeServer.pid;
+    Object.assign(pids, s.cluster?.pids ?? {});
+  }
+  const cp = join(dir, 'cluster', 'state.json');
+  if (existsSync(cp)) Object.assign(pids, (JSON.parse(readFileSync(cp, 'utf8')) as { pids: Record<string, number> }).pids);
+  return pids;
+}
+
+function assertNothingLeft(dir: string): void {
+  const left = Object.entries(recordedPids(dir)).filter(([, pid]) => groupAlive(pid) || alive(pid));
+  assert.deepEqual(left, [], `processes left running: ${JSON.stringify(left)}`);
+  const temps = existsSync(dir) ? readdirSync(dir).filter((e) => e.startsWith('.workspace-') || e.startsWith('.agent-')) : [];
+  assert.deepEqual(temps, [], 'half-written playground folders left behind');
+}
+
+function listenOn(port = 0): Promise<Server> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(port, '127.0.0.1', () => res(s));
+  });
+}
+
+async function httpStatus(url: string): Promise<number> {
+  try { return (await fetch(url)).status; } catch { return 0; }
+}
+
+const tmpDirs: string[] = [];
+function playgroundDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'krustlet-start-test-'));
+  tmpDirs.push(d);
+  return d;
+}
+test.after(() => { for (const d of tmpDirs) rmSync(d, { recursive: true, force: true }); });
+
+void test('npm start --smoke: control plane, workspace, code-server on a free port, workbench in Chromium, then everything stopped', async () => {
+  const dir = playgroundDir();
+  const blocker = await listenOn(); // the asked port is taken: start must pick another one
+  const taken = (blocker.address() as { port: number }).port;
+  try {
+    const run = startScript(['--smoke', '--dir', dir, '--port', String(taken)]);
+    const { code } = await run.exit;
+    assert.equal(code, 0, `start.mjs --smoke exited ${code}\n${run.stdout()}\n${run.stderr()}`);
+    const url = run.stdout().match(/URL:\s+(http:\/\/127\.0\.0\.1:(\d+)\/\S*)/);
+    assert.ok(url, `no URL line in:\n${run.stdout()}`);
+    assert.notEqual(Number(url[2]), taken, 'used the taken port');
+    assert.match(run.stdout(), /smoke: \/healthz 200; workbench loaded; playground workspace open in the Explorer/);
+    assert.match(run.stdout(), /smoke: ok/);
+
+    const state = JSON.parse(readFileSync(join(dir, 'start.json'), 'utf8')) as StartState;
+    assert.equal(state.stopped, true);
+    assert.equal(state.port, Number(url[2]));
+    const settingsText = readFileSync(join(dir, 'workspace', '.vscode', 'settings.json'), 'utf8');
+    const settings = JSON.parse(settingsText.replace(/^\s*\/\/.*$/gm, '')) as Record<string, string>;
+    assert.equal(settings['krustlet.kubeconfig'], join(dir, 'cluster', 'admin.kubeconfig'));
+    assert.ok(existsSync(settings['krustlet.kubeconfig']));
+    if (!/krustlet-wasi found on PATH/.test(settingsText)) {
+      assert.match(settingsText, /SIMULATED/);
+      assert.match(run.stdout(), /agent:\s+SIMULATED stand-in agent/);
+      assert.equal(settings['krustlet.agentPath'], join(dir, 'agent', 'krustlet-wasi'));
+    }
+    assert.equal(await httpStatus(`http://127.0.0.1:${url[2]}/healthz`), 0, 'code-server still answers after the smoke run');
+    assertNothingLeft(dir);
+  } finally {
+    blocker.close();
+  }
+});
+
+void test('SIGTERM once the URL is printed stops code-server and the control plane, exit 0, workspace complete', async () => {
+  const dir = playgroundDir();
+  const run = startScript(['--dir', dir]);
+  const m = await run.waitFor(/URL:\s+(http:\/\/127\.0\.0\.1:(\d+)\/\S*)/);
+  assert.equal(await httpStatus(`http://127.0.0.1:${m[2]}/healthz`), 200);
+  const before = recordedPids(dir);
+  assert.ok(before['code-server'] && before['kube-apiserver'] && before.etcd, `pids recorded: ${JSON.stringify(before)}`);
+  run.child.kill('SIGTERM');
+  const { code } = await run.exit;
+  assert.equal(code, 0, run.stderr());
+  assert.equal(await httpStatus(`http://127.0.0.1:${m[2]}/healthz`), 0);
+  assertNothingLeft(dir);
+  assert.ok(existsSync(join(dir, 'workspace', '.vscode', 'settings.json')));
+  assert.ok(existsSync(join(dir, 'workspace', 'README.md')));
+});
+
+void test('SIGTERM while the control plane is starting leaves no process and no half-written workspace', async () => {
+  const dir = playgroundDir();
+  const run = startScript(['--dir', dir]);
+  await run.waitFor(/starting the local control plane/);
+  // Let it get as far as launching etcd / kube-apiserver (their pids land in cluster/state.json).
+  const stateFile = join(dir, 'cluster', 'state.json');
+  while (!existsSync(stateFile) && run.child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+  run.child.kill('SIGTERM');
+  const { code } = await run.exit;
+  assert.equal(code, 0, run.stderr());
+  assert.doesNotMatch(run.stdout(), /URL:/);
+  assertNothingLeft(dir);
+  assert.ok(!existsSync(join(dir, 'workspace')), 'a workspace was written although start was interrupted before it');
+});
+
+void test('a control plane that cannot start: its log tail is printed, exit non-zero, no process left', async () => {
+  const dir = playgroundDir();
+  // KUBEBUILDER_ASSETS (honoured by scripts/cluster/provision.sh) pointing at binaries that fail the way a
+  // broken etcd does.
+  const bin = join(dir, 'broken-bin');
+  mkdirSync(bin);
+  for (const name of ['etcd', 'kube-apiserver', 'kube-controller-manager']) {
+    writeFileSync(join(bin, name), `#!/bin/sh\necho "${name}: listen tcp 127.0.0.1: bind: simulated failure for the test" >&2\nexit 1\n`);
+    chmodSync(join(bin, name), 0o755);
+  }
+  const run = startScript(['--dir', dir], { KUBEBUILDER_ASSETS: bin });
+  const { code } = await run.exit;
+  assert.notEqual(code, 0);
+  assert.match(run.stderr(), /etcd: listen tcp 127\.0\.0\.1: bind: simulated failure for the test/, 'the log tail is printed');
+  assert.match(run.stderr(), /error: the local control plane did not start/);
+  assert.doesNotMatch(run.stdout(), /URL:/);
+  assertNothingLeft(dir);
+});
