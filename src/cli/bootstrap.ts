@@ -61,13 +61,14 @@ ${CLUSTER_HELP}
         server: cluster.server,
         tokenAccepted: check?.authenticated ?? null,
         tokenCanCreateCsrs: check?.canCreateCsrs ?? null,
+        durationMs: ms,
       });
       return 0;
     }
     const expires = r.expiration ? `expires ${rfc3339(r.expiration)} (in ${formatTtl(ttlSeconds)})` : 'never expires';
     io.stdout(`Created bootstrap token ${r.token.id} (Secret ${r.namespace}/${r.secretName}, ${expires}) on ${cluster.server}.\n`);
     if (r.backupPath) io.stdout(`Kept the previous file as ${r.backupPath}.\n`);
-    io.stdout(`Wrote ${r.path} (mode 0600) in ${ms} ms.\n`);
+    io.stdout(`Wrote ${r.path} (mode 0600).\n`);
     if (values['print-token']) io.stdout(`Token: ${formatToken(r.token)}\n`);
     io.stdout(`Next: krustlet-wasi --bootstrap-file ${r.path}\n`);
     return 0;

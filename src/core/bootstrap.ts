@@ -27,6 +27,8 @@ export interface BootstrapOptions {
   /** Also check that the API server accepts the new token (see verifyTokenAuth). */
   verify?: boolean;
   now?: Date;
+  /** Token source; default {@link generateToken} (tests inject a taken id to exercise the 409 retry). */
+  generate?: () => BootstrapToken;
 }
 
 export interface BootstrapResult {
@@ -59,8 +61,9 @@ export async function bootstrap(o: BootstrapOptions): Promise<BootstrapResult> {
 
   let token: BootstrapToken | undefined;
   let manifest;
+  const generate = o.generate ?? generateToken;
   for (let attempt = 1; ; attempt++) {
-    token = generateToken();
+    token = generate();
     manifest = tokenSecretManifest(token, { ...o, now: o.now ?? new Date() });
     step(`Creating bootstrap token ${token.id} (Secret ${TOKEN_NAMESPACE}/${secretNameFor(token.id)})`);
     try {
