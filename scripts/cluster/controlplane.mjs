@@ -60,25 +60,26 @@ function openssl(args, cwd) {
 function makePki(pki) {
   mkdirSync(pki, { recursive: true, mode: 0o700 });
   const days = '365';
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', days,
+  // ECDSA P-256 keys: generated in milliseconds (RSA-2048 took seconds on a loaded 2-core machine).
+  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', days,
     '-subj', '/CN=krustlet-local-ca',
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature'], pki);
   const leaf = (name, subj, ext) => {
     writeFileSync(join(pki, `${name}.ext`), ext);
-    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subj], pki);
+    openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subj], pki);
     openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial',
       `0x${Date.now().toString(16)}${Math.floor(Math.random() * 1e6).toString(16)}`,
       '-days', days, '-out', `${name}.crt`, '-extfile', `${name}.ext`], pki);
   };
   leaf('apiserver', '/CN=kube-apiserver',
-    'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' +
+    'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' +
     'subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.96.0.1,DNS:kubernetes,DNS:kubernetes.default,' +
     'DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n');
-  const client = 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n';
+  const client = 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n';
   leaf('admin', '/O=system:masters/CN=kubernetes-admin', client);
   leaf('controller-manager', '/CN=system:kube-controller-manager', client);
-  openssl(['genrsa', '-out', 'sa.key', '2048'], pki);
-  openssl(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], pki);
+  openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'sa.key'], pki);
+  openssl(['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], pki);
 }
 
 function kubeconfig({ server, caPath, certPath, keyPath, user }) {
@@ -109,7 +110,7 @@ function kubeconfig({ server, caPath, certPath, keyPath, user }) {
 // ------------------------------------------------------------------ processes
 function launch(name, bin, args, logs) {
   const logPath = join(logs, `${name}.log`);
-  const fd = openSync(logPath, 'a');
+  const fd = openSync(logPath, 'w');
   const child = spawn(bin, args, { detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const proc = { name, pid: child.pid, logPath, exited: null };
@@ -193,7 +194,11 @@ async function startOnce(dir, bin) {
   rmSync(pki, { recursive: true, force: true });
   mkdirSync(logs, { recursive: true });
   mkdirSync(join(dir, 'etcd'), { recursive: true, mode: 0o700 });
+  const t0 = Date.now();
+  const timings = {};
+  const mark = (k) => { timings[k] = Date.now() - t0; };
   makePki(pki);
+  mark('pki');
 
   const [etcdPort, etcdPeerPort, apiPort, kcmPort] = await freePorts(4);
   const server = `https://127.0.0.1:${apiPort}`;
@@ -208,7 +213,7 @@ async function startOnce(dir, bin) {
     dir, binDir: bin, server, kubeconfigPath: adminKubeconfig, caPath: p('ca.crt'),
     clusterName: CLUSTER_NAME, contextName: CONTEXT_NAME,
     ports: { etcd: etcdPort, etcdPeer: etcdPeerPort, apiserver: apiPort, controllerManager: kcmPort },
-    pids: {}, logs: {},
+    pids: {}, logs: {}, timingsMs: timings,
   };
   const record = (proc) => { procs.push(proc); state.pids[proc.name] = proc.pid; state.logs[proc.name] = proc.logPath; };
   // Record pids as soon as they exist so `stop` works even if start is interrupted.
@@ -246,6 +251,7 @@ async function startOnce(dir, bin) {
       const r = await get(`${server}/readyz`, adminTls);
       return { ok: r.status === 200, detail: `${r.status} ${r.body.slice(0, 200)}` };
     });
+    mark('apiserverReady');
 
     record(launch('kube-controller-manager', join(bin, 'kube-controller-manager'), [
       `--kubeconfig=${kcmKubeconfig}`,
@@ -264,6 +270,7 @@ async function startOnce(dir, bin) {
       const r = await get(`https://127.0.0.1:${kcmPort}/healthz`, { rejectUnauthorized: false });
       return { ok: r.status === 200, detail: `${r.status} ${r.body.slice(0, 200)}` };
     });
+    mark('controllerManagerHealthy');
     // kcm's controllers run with their own service-account tokens (--use-service-account-credentials):
     // wait until the token controller has issued the csr-approver's, so CSR approval works right away.
     await waitFor('kube-controller-manager controllers (certificate-controller service account)', procs, async () => {
@@ -272,6 +279,7 @@ async function startOnce(dir, bin) {
       const sa = JSON.parse(r.body);
       return { ok: Array.isArray(sa.secrets) && sa.secrets.length > 0, detail: 'no token secret yet' };
     });
+    mark('controllersReady');
     save();
     return state;
   } catch (err) {
@@ -321,8 +329,8 @@ async function stop(opt) {
   if (!existsSync(file)) return;
   const state = JSON.parse(readFileSync(file, 'utf8'));
   if (state.stopped) return; // never signal pids that may since have been reused
-  const order = ['kube-controller-manager', 'kube-apiserver', 'etcd'];
-  for (const name of order) await killGroup(state.pids?.[name]);
+  // All at once: the data is throwaway, and SIGTERM to each in turn takes twice as long (~6 s vs ~3 s).
+  await Promise.all(Object.values(state.pids ?? {}).map((pid) => killGroup(pid)));
   state.stopped = true;
   writeFileSync(file, JSON.stringify(state, null, 2) + '\n');
 }

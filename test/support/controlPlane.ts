@@ -82,13 +82,29 @@ export async function provisionControlPlaneBinaries(): Promise<string> {
 const running = new Map<string, Record<string, number>>();
 let hooked = false;
 
-function killAllSync(): void {
-  for (const pids of running.values()) {
-    for (const pid of Object.values(pids)) {
-      try { process.kill(-pid, 'SIGKILL'); } catch { /* already gone */ }
-    }
+function groupGone(pid: number): boolean {
+  try { process.kill(-pid, 0); return false; } catch (e) { return (e as NodeJS.ErrnoException).code === 'ESRCH'; }
+}
+
+/** SIGKILL every process group, then block (at most ~2 s) until they are gone: exit handlers cannot await. */
+function killGroupsSync(pids: number[]): void {
+  for (const pid of pids) {
+    try { process.kill(-pid, 'SIGKILL'); } catch { /* already gone */ }
   }
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 100 && !pids.every(groupGone); i++) Atomics.wait(nap, 0, 0, 20);
+}
+
+// Temp folders made by startControlPlane and not yet removed by stop().
+const ownDirs = new Set<string>();
+
+function killAllSync(): void {
+  killGroupsSync([...running.values()].flatMap((pids) => Object.values(pids)));
   running.clear();
+  if (process.env.KRUSTLET_KEEP_CLUSTER_DIR !== '1') {
+    for (const d of ownDirs) rmSync(d, { recursive: true, force: true });
+  }
+  ownDirs.clear();
 }
 
 function hookExit(): void {
@@ -109,12 +125,14 @@ function hookExit(): void {
 export async function startControlPlane(opts: StartOptions = {}): Promise<ControlPlane> {
   const root = repoRoot();
   const ownDir = !opts.dir;
+  hookExit();
   const dir = resolve(opts.dir ?? mkdtempSync(join(tmpdir(), 'krustlet-cp-')));
+  if (ownDir) ownDirs.add(dir);
   const bin = await provisionControlPlaneBinaries();
   const script = join(root, 'scripts', 'cluster', 'controlplane.mjs');
-  hookExit();
   const r = await run(process.execPath, [script, 'start', '--dir', dir, '--bin', bin, '--json']);
   if (r.code !== 0) {
+    ownDirs.delete(dir); // kept for its logs
     throw new Error(`control plane did not start (exit ${r.code}); logs in ${join(dir, 'logs')}:\n${r.stderr.slice(-6000)}`);
   }
   const state = JSON.parse(lastLine(r.stdout)) as StateFile;
@@ -128,6 +146,7 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
       running.delete(dir);
       if (s.code !== 0) throw new Error(`controlplane stop failed (exit ${s.code}): ${s.stderr.slice(-2000)}`);
       if (ownDir && process.env.KRUSTLET_KEEP_CLUSTER_DIR !== '1') rmSync(dir, { recursive: true, force: true });
+      ownDirs.delete(dir);
     })();
     return stopping;
   };
@@ -146,7 +165,5 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
 }
 
 function killAllSyncFor(dir: string): void {
-  for (const pid of Object.values(running.get(dir) ?? {})) {
-    try { process.kill(-pid, 'SIGKILL'); } catch { /* already gone */ }
-  }
+  killGroupsSync(Object.values(running.get(dir) ?? {}));
 }
