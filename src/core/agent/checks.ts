@@ -7,7 +7,7 @@
 import { constants as fsc, promises as fs } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { networkInterfaces } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, join, sep } from 'node:path';
 import { describeError, isKrustletError } from '../errors';
 import { loadKubeconfig, tokenFromBootstrapKubeconfig } from '../kubeconfig';
 import { parseToken } from '../token';
@@ -327,7 +327,10 @@ async function checkDataDir(r: ResolvedAgentOptions): Promise<AgentCheckFinding[
   const out: AgentCheckFinding[] = [];
   // The folders the agent writes into: the data dir, and the folders of its kubeconfig, cert and key.
   const folders = [...new Set([r.dataDir, dirname(r.kubeconfig), dirname(r.certFile), dirname(r.privateKeyFile)])];
+  const missing: string[] = [];
   for (const dir of folders) {
+    // Creating a missing folder creates its subfolders too: report only the topmost.
+    if (missing.some((m) => dir.startsWith(m + sep))) continue;
     let st;
     try {
       st = await fs.stat(dir);
@@ -342,6 +345,7 @@ async function checkDataDir(r: ResolvedAgentOptions): Promise<AgentCheckFinding[
         () => true,
         () => false,
       );
+      missing.push(dir);
       out.push({
         id: 'data-dir',
         severity: writable ? 'warning' : 'error',
