@@ -9,12 +9,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describeError } from '../core/errors';
 import { redactSecrets } from '../core/log';
+import { agentCommand } from './agent';
 import { bootstrapCommand } from './bootstrap';
 import type { CliIO, CommandGroup } from './common';
 import { preflightCommand, rbacCommand } from './preflight';
 import { tokenCommand } from './token';
 
-export const COMMANDS: CommandGroup[] = [bootstrapCommand, tokenCommand, preflightCommand, rbacCommand];
+export const COMMANDS: CommandGroup[] = [bootstrapCommand, tokenCommand, preflightCommand, rbacCommand, agentCommand];
 
 export function version(): string {
   for (let dir = __dirname; ; dir = dirname(dir)) {
