@@ -5,7 +5,7 @@
  * its Node. Also: the pre-start checks against the same cluster, a stale serving CSR, and a port in use.
  */
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,9 +13,11 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runAgentChecks, type AgentCheckFinding } from '../../src/core/agent/checks';
 import { buildAgentCommandLine, type AgentHost, type AgentOptions } from '../../src/core/agent/commandLine';
-import { deriveJoinProgress, initialJoinFacts, applyJoinEvent, type JoinFacts } from '../../src/core/agent/progress';
+import { applyJoinEvent, deriveJoinProgress, initialJoinFacts, JoinProgressModel } from '../../src/core/agent/progress';
+import { watchFiles, watchNode } from '../../src/core/agent/watch';
 import { bootstrap } from '../../src/core/bootstrap';
 import { connect, type Cluster } from '../../src/core/cluster';
+import { createCsrInformer } from '../../src/core/cluster/informer';
 import { applyBootstrapRbac } from '../../src/core/preflight';
 import { runAgent, standinPath } from '../fixtures/agent/process';
 import { startControlPlane, type ControlPlane } from '../support/controlPlane';
@@ -89,15 +91,42 @@ void test('pre-start checks before the first run: all clear against the real clu
 
 void test('the stand-in joins: client CSR auto-approved, kubeconfig, serving CSR pending, approve, cert+key 0600, Node Ready', async () => {
   const cl = buildAgentCommandLine(options(), host());
-  let facts: JoinFacts = initialJoinFacts(cl.resolved);
-  facts = applyJoinEvent(facts, { type: 'file', file: 'bootstrapConfig', exists: true });
+  const r = cl.resolved;
+  // The progress model, fed only by real event sources: files (fs.watch), CSRs (informer), the Node (informer), the process.
+  const model = new JoinProgressModel(r);
+  const reached = (phase: string) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        const p = model.progress;
+        if (p.phase === phase) return resolve(), true;
+        if (p.phase === 'failed') return reject(new Error(`progress failed: ${p.summary}\n${p.failure?.tail?.join('\n') ?? ''}`)), true;
+        return false;
+      };
+      if (check()) return;
+      const sub = model.onChange(() => check() && sub.dispose());
+    });
+  const fileOf: Record<string, 'bootstrapConfig' | 'kubeconfig' | 'certFile' | 'privateKeyFile'> = {
+    [r.bootstrapFile]: 'bootstrapConfig',
+    [r.kubeconfig]: 'kubeconfig',
+    [r.certFile]: 'certFile',
+    [r.privateKeyFile]: 'privateKeyFile',
+  };
+  const files = watchFiles(Object.keys(fileOf), (path, exists) => model.apply({ type: 'file', file: fileOf[path], exists }));
+  const csrs = createCsrInformer(cluster, {
+    onEvent: (e) => model.apply({ type: 'csr', csr: e.item, deleted: e.type === 'DELETED' }),
+  });
+  const node = watchNode(cluster, r.nodeName, (e) => model.apply(e));
+  await csrs.whenSynced();
   const t0 = Date.now();
-  const agent = runAgent(cl, { onLine: (line) => (facts = applyJoinEvent(facts, { type: 'agentOutput', line })) });
-  facts = applyJoinEvent(facts, { type: 'agentStarted', pid: agent.child.pid });
+  const agent = runAgent(cl, { onLine: (line) => model.apply({ type: 'agentOutput', line }) });
+  model.apply({ type: 'agentStarted', pid: agent.child.pid });
+  void agent.exited.then((x) => model.apply({ type: 'agentExited', exitCode: x.code ?? undefined, signal: x.signal ?? undefined }));
   try {
     assert.equal(await agent.waitForLine(/./), 'krustlet-wasi (stand-in for tests; simulated)');
-    const line = await agent.waitForLine(/^BOOTSTRAP: TLS certificate requires manual approval/);
+    await reached('awaiting-approval');
     const tPending = Date.now();
+    assert.deepEqual(model.progress.approve, { csrName: `${HOSTNAME}-tls` });
+    const line = await agent.waitForLine(/^BOOTSTRAP: TLS certificate requires manual approval/);
     assert.equal(line, `BOOTSTRAP: TLS certificate requires manual approval. Run kubectl certificate approve ${HOSTNAME}-tls`);
 
     // The client CSR: created by the token, approved and signed by kube-controller-manager.
@@ -106,10 +135,10 @@ void test('the stand-in joins: client CSR auto-approved, kubeconfig, serving CSR
     assert.equal(client.state, 'issued');
     assert.match(client.username ?? '', /^system:bootstrap:[a-z0-9]{6}$/);
     assert.deepEqual([...client.usages].sort(), ['client auth', 'digital signature', 'key encipherment']);
-    facts = applyJoinEvent(facts, { type: 'csr', csr: client });
+    assert.equal(model.facts.clientCsr, 'issued');
 
     // The agent's kubeconfig: JSON, everything named krustlet, cert and key embedded, 0600.
-    const kc = JSON.parse(readFileSync(cl.resolved.kubeconfig, 'utf8')) as {
+    const kc = JSON.parse(readFileSync(r.kubeconfig, 'utf8')) as {
       'current-context': string;
       clusters: { name: string; cluster: { server: string } }[];
       users: { name: string; user: Record<string, string> }[];
@@ -120,8 +149,7 @@ void test('the stand-in joins: client CSR auto-approved, kubeconfig, serving CSR
     assert.ok(kc.users[0].user['client-certificate-data'] && kc.users[0].user['client-key-data']);
     const clientCert = new X509Certificate(Buffer.from(kc.users[0].user['client-certificate-data'], 'base64'));
     assert.match(clientCert.subject, new RegExp(`CN=system:node:${NODE}`));
-    assert.equal(statSync(cl.resolved.kubeconfig).mode & 0o777, 0o600);
-    facts = applyJoinEvent(facts, { type: 'file', file: 'kubeconfig', exists: true });
+    assert.equal(statSync(r.kubeconfig).mode & 0o777, 0o600);
 
     // The serving CSR: requested by the node's new identity, pending for a person.
     const serving = await cluster.getCsr(`${HOSTNAME}-tls`);
@@ -129,43 +157,32 @@ void test('the stand-in joins: client CSR auto-approved, kubeconfig, serving CSR
     assert.equal(serving.state, 'pending');
     assert.equal(serving.username, `system:node:${NODE}`);
     assert.ok(serving.groups.includes('system:nodes'));
-    facts = applyJoinEvent(facts, { type: 'csr', csr: serving });
-    let p = deriveJoinProgress(facts);
-    assert.equal(p.phase, 'awaiting-approval');
-    assert.deepEqual(p.approve, { csrName: `${HOSTNAME}-tls` });
 
     await cluster.approveCsr(`${HOSTNAME}-tls`);
-    await agent.waitForLine(/^BOOTSTRAP: received TLS certificate approval: continuing$/);
-    await agent.waitForLine(/ready, listening on/);
+    await reached('ready');
     const tReady = Date.now();
+    await agent.waitForLine(/^BOOTSTRAP: received TLS certificate approval: continuing$/);
     figures.push(`start→serving CSR pending ${tPending - t0} ms`, `approve→Ready ${tReady - tPending} ms (incl. our approve call)`, `start→Ready ${tReady - t0} ms`);
+    assert.ok(model.progress.steps.every((s) => s.state === 'done'), JSON.stringify(model.progress.steps));
 
-    for (const f of [cl.resolved.certFile, cl.resolved.privateKeyFile]) assert.equal(statSync(f).mode & 0o777, 0o600, f);
-    const cert = new X509Certificate(readFileSync(cl.resolved.certFile));
+    for (const f of [r.certFile, r.privateKeyFile]) assert.equal(statSync(f).mode & 0o777, 0o600, f);
+    const cert = new X509Certificate(readFileSync(r.certFile));
     assert.match(cert.subject, new RegExp(`CN=system:node:${HOSTNAME}`));
     assert.match(cert.subjectAltName ?? '', new RegExp(`DNS:${HOSTNAME}`));
     assert.match(cert.subjectAltName ?? '', /IP Address:127\.0\.0\.1/);
-    assert.ok(cert.checkPrivateKey((await import('node:crypto')).createPrivateKey(readFileSync(cl.resolved.privateKeyFile))));
+    assert.ok(cert.checkPrivateKey(createPrivateKey(readFileSync(r.privateKeyFile))));
 
-    const node = await cluster.transport.request<{ status?: { conditions?: { type: string; status: string }[]; addresses?: { type: string; address: string }[] } }>(
-      'GET',
-      `/api/v1/nodes/${NODE}`,
-    );
-    const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
-    assert.equal(ready?.status, 'True');
-    assert.deepEqual(node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address, '127.0.0.1');
-
-    facts = applyJoinEvent(facts, { type: 'csr', csr: await cluster.getCsr(`${HOSTNAME}-tls`) });
-    facts = applyJoinEvent(facts, { type: 'file', file: 'certFile', exists: true });
-    facts = applyJoinEvent(facts, { type: 'file', file: 'privateKeyFile', exists: true });
-    facts = applyJoinEvent(facts, { type: 'node', name: NODE, registered: true, ready: true });
-    p = deriveJoinProgress(facts);
-    assert.equal(p.phase, 'ready', p.summary);
-    assert.ok(p.steps.every((s) => s.state === 'done'), JSON.stringify(p.steps));
+    const nodeObj = await cluster.transport.request<{ status?: { addresses?: { type: string; address: string }[] } }>('GET', `/api/v1/nodes/${NODE}`);
+    assert.equal(nodeObj.status?.addresses?.find((a) => a.type === 'InternalIP')?.address, '127.0.0.1');
   } finally {
+    model.apply({ type: 'agentStopRequested' });
     const exit = await agent.stop('SIGTERM');
+    files.dispose();
+    csrs.dispose();
+    node.dispose();
     assert.equal(exit.code, 0, agent.lines.slice(-10).join('\n'));
   }
+  assert.equal(model.progress.phase, 'stopped');
 });
 
 void test('checks after the run: kubeconfig exists (bootstrap skipped), stale serving CSR when the cert is gone', async () => {
