@@ -53,7 +53,7 @@ ${CLUSTER_HELP}
       printJson(io, {
         tokenId: r.token.id,
         ...(values['print-token'] ? { token: formatToken(r.token) } : {}),
-        secret: `${r.namespace}/${r.secretName}`,
+        secretName: `${r.namespace}/${r.secretName}`,
         expiration: r.expiration ? rfc3339(r.expiration) : null,
         path: r.path,
         backupPath: r.backupPath ?? null,
