@@ -117,6 +117,23 @@ void test('403 names the missing permission; 401 says the credentials were rejec
   await assert.rejects(ghost.listTokens(), (e: unknown) => isKrustletError(e, 'unauthorized') && /401/.test(e.message) && !!e.hint);
 });
 
+void test('exec credential plugins work (client-node runs them): the plugin token is used', async () => {
+  const t = generateToken();
+  await admin.createTokenSecret(tokenSecretManifest(t, { ttlSeconds: 600 }));
+  const plugin = join(work, 'exec-plugin.js');
+  writeFileSync(
+    plugin,
+    `process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1beta1', kind: 'ExecCredential', status: { token: process.env.KB_TOKEN } }));\n`,
+  );
+  const doc = yaml.load(readFileSync(cp.kubeconfigPath, 'utf8')) as { users: { user: Record<string, unknown> }[] };
+  doc.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: process.execPath, args: [plugin], env: [{ name: 'KB_TOKEN', value: formatToken(t) }] } };
+  const k = join(work, 'exec.kubeconfig');
+  writeFileSync(k, yaml.dump(doc));
+  const c = await connect({ kubeconfigPath: k });
+  // Authenticated as the token (403, not 401): the plugin ran and its credential was sent.
+  await assert.rejects(c.listTokens(), (e: unknown) => isKrustletError(e, 'forbidden') && e.message.includes(`system:bootstrap:${t.id}`));
+});
+
 void test('refused and silent servers fail fast with unreachable / timeout', async () => {
   const doc = yaml.load(readFileSync(cp.kubeconfigPath, 'utf8')) as { clusters: { cluster: Record<string, unknown> }[] };
   const sockets: Socket[] = [];
