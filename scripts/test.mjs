@@ -8,7 +8,7 @@
 // Tiers: static (typecheck + lint), unit, integration, extension (mocha in a real VS Code),
 // ui (Playwright clicking through code-server). Nothing is skipped: a tier that cannot run fails.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -30,12 +30,16 @@ function nodeTest(tier) {
   const out = join(results, `${tier}.json`);
   rmSync(out, { force: true });
   const dir = join(root, 'out', 'test', tier);
-  if (!existsSync(dir)) return { passed: 0, failed: 1, note: `no compiled tests in ${dir}` };
+  // Node 20's --test does not expand globs: list the files ourselves.
+  const files = existsSync(dir)
+    ? readdirSync(dir, { recursive: true }).filter((f) => f.endsWith('.test.js')).sort().map((f) => join(dir, f))
+    : [];
+  if (!files.length) return { passed: 0, failed: 1, note: `no compiled tests in ${dir}` };
   const status = run(process.execPath, [
     '--test', '--test-concurrency=1',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     `--test-reporter=${join(root, 'scripts/count-reporter.mjs')}`, `--test-reporter-destination=${out}`,
-    `${dir}/**/*.test.js`,
+    ...files,
   ]);
   return readCounts(tier, out, status);
 }
