@@ -119,8 +119,10 @@ check_native() { # $1 = install prefix, $2 = node binary
   local t="$1" node="$2" missing=0 gyp mod cs="$1/node_modules/code-server"
   while IFS= read -r gyp; do
     mod="$(dirname "$gyp")"
-    # built here (build/Release/*.node) or shipped prebuilt (e.g. @parcel/watcher-linux-x64-glibc)
-    if ! { find "$mod" "$mod"-linux-x64* -name '*.node' 2>/dev/null || true; } | grep -q .; then
+    # built here (build/Release/*.node), shipped prebuilt (e.g. @parcel/watcher-linux-x64-glibc), or
+    # configured by node-gyp with nothing to build on Linux (e.g. @vscode/fs-copyfile: macOS only).
+    # Skipped install scripts leave none of these.
+    if [ ! -f "$mod/build/Makefile" ] && ! { find "$mod" "$mod"-linux-x64* -name '*.node' 2>/dev/null || true; } | grep -q .; then
       log "native module not built: ${mod#"$t"/}"; missing=1
     fi
   done < <(find "$t/node_modules" -name binding.gyp -not -path '*/node-addon-api/*' -not -path '*/test/*' -not -path '*/deps/*')
@@ -138,11 +140,15 @@ install_version() { # $1 = code-server version
   local v="$1" p="$VS/code-server-$1" t="$VS/code-server-$1.partial" t0 node nodedir major rgv
   t0="$(now)"
   log "installing code-server@$v into $p"
-  rm -rf "$t"; mkdir -p "$t"
-  echo '{"private":true}' >"$t/package.json"
-  # 1) fetch without scripts, to learn the Node major and the ripgrep version it wants
-  npm install --prefix "$t" --no-save --ignore-scripts "code-server@$v" >&2
   local cs="$t/node_modules/code-server"
+  if [ -f "$t/.built" ]; then
+    log "resuming the build left in $t"
+  else
+    rm -rf "$t"; mkdir -p "$t"
+    echo '{"private":true}' >"$t/package.json"
+    # 1) fetch without scripts, to learn the Node major and the ripgrep version it wants
+    npm install --prefix "$t" --no-save --ignore-scripts "code-server@$v" >&2
+  fi
   major="$(node -p 'String(require(process.argv[1]).engines.node).match(/\d+/)[0]' "$cs/package.json")"
   if [ "$major" = "$(node -p 'process.versions.node.split(".")[0]')" ]; then
     node="$(command -v node)"; nodedir="$(dirname "$(dirname "$node")")"
@@ -158,9 +164,12 @@ install_version() { # $1 = code-server version
       cp "$(ripgrep_asset)" "$TMPDIR/vscode-ripgrep-cache-$rgv/" ;;
   esac
   # 2) run the install scripts (code-server's postinstall → nested npm installs → native builds)
-  log "building code-server@$v with Node $("$node" --version) (nodedir $nodedir)"
-  PATH="$(dirname "$node"):$PATH" npm_config_nodedir="$nodedir" \
-    npm rebuild --prefix "$t" --foreground-scripts >&2
+  if [ ! -f "$t/.built" ]; then
+    log "building code-server@$v with Node $("$node" --version) (nodedir $nodedir)"
+    PATH="$(dirname "$node"):$PATH" npm_config_nodedir="$nodedir" \
+      npm rebuild --prefix "$t" --foreground-scripts >&2
+    touch "$t/.built"
+  fi
   check_native "$t" "$node" || { log "code-server@$v: native modules missing, keeping $t for inspection"; exit 1; }
 
   mkdir -p "$t/bin"

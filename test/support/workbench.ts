@@ -132,11 +132,33 @@ const QUICK_INPUT = '.quick-input-widget';
 const QUICK_INPUT_BOX = `${QUICK_INPUT} .quick-input-box input`;
 const QUICK_ROWS = `${QUICK_INPUT} .quick-input-list .monaco-list-row`;
 
-/** Opens the command palette with F1, types `title` and runs the matching command. */
-export async function runCommand(page: Page, title: string): Promise<void> {
-  await openPalette(page);
-  await page.locator(QUICK_INPUT_BOX).fill(`>${title}`);
+/**
+ * Opens the command palette with F1, types `title` and runs the matching command. The palette takes its
+ * command list when it opens, and right after load an extension's commands may not be in it yet: it is
+ * reopened until the command shows (up to `limitMs`).
+ */
+export async function runCommand(page: Page, title: string, limitMs = 30_000): Promise<void> {
+  await paletteQuery(page, title, (items) => items.some((t) => t === title || t.includes(title)), limitMs);
   await pickQuickItem(page, title);
+}
+
+/**
+ * Opens the palette with `>query` until `accept(labels)` holds (reopening it, see runCommand) and leaves
+ * it open; returns the row labels. Throws with the last labels seen when `limitMs` passes.
+ */
+export async function paletteQuery(page: Page, query: string, accept: (labels: string[]) => boolean, limitMs = 30_000): Promise<string[]> {
+  const end = Date.now() + limitMs;
+  let labels: string[];
+  for (;;) {
+    await openPalette(page);
+    await page.locator(QUICK_INPUT_BOX).fill(`>${query}`);
+    await page.waitForTimeout(300); // let the list filter before reading it
+    labels = await quickItems(page).catch(() => []);
+    if (accept(labels)) return labels;
+    if (Date.now() > end) throw new Error(`palette '>${query}' shows ${JSON.stringify(labels)}`);
+    await page.keyboard.press('Escape');
+    await page.waitForTimeout(1000);
+  }
 }
 
 export async function openPalette(page: Page): Promise<void> {
