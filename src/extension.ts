@@ -17,6 +17,7 @@ import { createExtensionLog } from './vscode/log';
 import { delegatingPrompter, type Prompter, vscodePrompter } from './vscode/prompter';
 import { type ClusterTreeProvider, registerClusterView } from './vscode/views/clusterTree';
 import { registerCsrNotifier } from './vscode/views/csrNotifier';
+import { registerAgentFeatures } from './vscode/agent';
 
 /** What activate() returns: a small API for tests (and other extensions, should they want it). */
 export interface KrustletApi {
@@ -50,6 +51,7 @@ export function activate(context: vscode.ExtensionContext): KrustletApi {
     ...registerCsrCommands(features),
     ...registerTokenCommands(features),
     registerCsrNotifier(features),
+    ...registerAgentFeatures(features),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (affectsConnection(e)) service.scheduleReconnect('settings changed');
       if (e.affectsConfiguration(`${Settings.section}.${Settings.expectedHostnames}`)) view.provider.rerender();

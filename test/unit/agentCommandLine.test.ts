@@ -55,7 +55,9 @@ void test('every option maps onto its flag; paths resolve against cwd and ~', ()
     },
     host,
   );
-  assert.equal(cl.command, '~/src/krustlet/target/debug/krustlet-wasi', 'the command is passed as given (PATH lookup or path)');
+  assert.equal(cl.command, '/home/ada/src/krustlet/target/debug/krustlet-wasi', 'a path-like command is expanded');
+  assert.equal(buildAgentCommandLine({ command: 'krustlet-wasi' }, host).command, 'krustlet-wasi', 'a bare name stays a PATH lookup');
+  assert.equal(buildAgentCommandLine({ command: './target/debug/krustlet-wasi' }, host).command, '/work/proj/target/debug/krustlet-wasi');
   assert.deepEqual(cl.args, [
     '--port', '3001',
     '--addr', '127.0.0.1',

@@ -130,6 +130,12 @@ export function expandPath(p: string, host: AgentHost): string {
   return isAbsolute(s) ? resolve(s) : resolve(host.cwd, s);
 }
 
+/** The agent binary: a bare name stays a PATH lookup; anything path-like is expanded like the other paths. */
+export function expandCommand(command: string, host: AgentHost): string {
+  const c = command.trim();
+  return /[\\/]|^~|\$\{/.test(c) ? expandPath(c, host) : c;
+}
+
 export function parseNodeLabels(text: string): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const pair of text.split(',').map((s) => s.trim()).filter(Boolean)) {
@@ -209,7 +215,7 @@ export function resolveAgentOptions(opts: AgentOptions = {}, host: AgentHost = d
   if (opts.kubeconfig) sources.kubeconfig = 'option';
   else sources.kubeconfig = 'default';
   const resolved: ResolvedAgentOptions = {
-    command: opts.command?.trim() ? opts.command.trim() : AGENT_DEFAULTS.command,
+    command: opts.command?.trim() ? expandCommand(opts.command, host) : AGENT_DEFAULTS.command,
     port,
     addr,
     hostname,

@@ -1,0 +1,98 @@
+/**
+ * The `krustlet` task definition (package.json `taskDefinitions`) and debug configuration share these
+ * properties; both map onto the core's AgentOptions, so the task, the debug configuration and the CLI
+ * build the same command line (src/core/agent/commandLine.ts).
+ */
+import * as path from 'node:path';
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import type { AgentHost, AgentOptions } from '../../core/agent/commandLine';
+import { agentPathSetting, bootstrapConfigPathFor, expandHome } from '../config';
+import { DEFAULT_BOOTSTRAP_CONFIG_PATH, Settings } from '../constants';
+
+export const TASK_TYPE = 'krustlet';
+export const DEBUG_TYPE = 'krustlet';
+export const TASK_SOURCE = 'krustlet';
+export const TASK_NAME = 'run krustlet-wasi';
+
+/** The agent's options as they appear in tasks.json / launch.json (all optional). */
+export interface AgentSettings {
+  port?: number;
+  addr?: string;
+  hostname?: string;
+  nodeName?: string;
+  nodeIp?: string;
+  /** Relative to the workspace folder; default: the `krustlet.bootstrapConfigPath` setting. */
+  bootstrapFile?: string;
+  /** Where the agent WRITES its credentials (KUBECONFIG). Default `<dataDir>/config/kubeconfig`. */
+  kubeconfig?: string;
+  certFile?: string;
+  privateKeyFile?: string;
+  dataDir?: string;
+  nodeLabels?: Record<string, string>;
+  maxPods?: number;
+  logLevel?: string;
+  extraArgs?: string[];
+  env?: Record<string, string>;
+}
+
+export interface KrustletTaskDefinition extends vscode.TaskDefinition, AgentSettings {
+  type: typeof TASK_TYPE;
+}
+
+export const AGENT_SETTING_KEYS: readonly (keyof AgentSettings)[] = [
+  'port',
+  'addr',
+  'hostname',
+  'nodeName',
+  'nodeIp',
+  'bootstrapFile',
+  'kubeconfig',
+  'certFile',
+  'privateKeyFile',
+  'dataDir',
+  'nodeLabels',
+  'maxPods',
+  'logLevel',
+  'extraArgs',
+  'env',
+];
+
+/** Only the agent keys of any object (a task definition, a debug configuration, command options). */
+export function pickAgentSettings(o: object | undefined): AgentSettings {
+  const out: Record<string, unknown> = {};
+  for (const k of AGENT_SETTING_KEYS) {
+    const v = o ? (o as Record<string, unknown>)[k] : undefined;
+    if (v !== undefined && v !== null && v !== '') out[k] = v;
+  }
+  const settings: AgentSettings = out;
+  return settings;
+}
+
+/** The host a folder's agent runs on: relative paths resolve against the folder. */
+export function agentHost(folder: vscode.WorkspaceFolder | undefined): AgentHost {
+  return { homedir: os.homedir(), hostname: os.hostname(), env: { ...process.env }, cwd: folder?.uri.fsPath ?? os.homedir() };
+}
+
+/** The bootstrap config path as the setting says (relative to the folder unless absolute). */
+export function bootstrapSettingValue(folder: vscode.WorkspaceFolder): string {
+  return (
+    vscode.workspace.getConfiguration(Settings.section, folder.uri).get<string>(Settings.bootstrapConfigPath, DEFAULT_BOOTSTRAP_CONFIG_PATH).trim() ||
+    DEFAULT_BOOTSTRAP_CONFIG_PATH
+  );
+}
+
+/** AgentOptions for a folder: the agent binary from the machine-scoped setting, bootstrap file defaulted from the folder's setting. */
+export function agentOptionsFor(folder: vscode.WorkspaceFolder | undefined, s: AgentSettings, command = agentPathSetting()): AgentOptions {
+  const bootstrapFile = s.bootstrapFile ? expandHome(s.bootstrapFile) : folder ? bootstrapConfigPathFor(folder) : undefined;
+  return {
+    ...s,
+    command,
+    bootstrapFile: bootstrapFile && folder && !path.isAbsolute(bootstrapFile) ? path.join(folder.uri.fsPath, bootstrapFile) : bootstrapFile,
+  };
+}
+
+/** Opens the Settings UI at `krustlet.agentPath`. */
+export async function openAgentPathSetting(): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.openSettings', `${Settings.section}.${Settings.agentPath}`);
+}

@@ -1,0 +1,272 @@
+/**
+ * One agent run and its join progress. The facts come only from events: the agent's files (fs.watch),
+ * the CSRs and tokens of the ClusterService's informers, the Node (an informer on that one node), and
+ * the agent process (start, output lines, exit). The status bar shows the current step, "Approve"
+ * while the serving CSR waits, and where/why on failure.
+ */
+import { readFileSync } from 'node:fs';
+import * as vscode from 'vscode';
+import type { ResolvedAgentOptions } from '../../core/agent/commandLine';
+import { JOIN_STEPS, JoinProgressModel, type JoinEvent, type JoinPhase, type JoinProgress, type StepState } from '../../core/agent/progress';
+import { watchFiles, watchNode } from '../../core/agent/watch';
+import { describeError } from '../../core/errors';
+import { tokenFromBootstrapKubeconfig } from '../../core/kubeconfig';
+import { parseToken } from '../../core/token';
+import type { ModelChange } from '../clusterService';
+import { Commands } from '../constants';
+import type { FeatureContext } from '../features';
+
+export const AgentCommands = {
+  stopAgent: 'krustlet.stopAgent',
+  showAgentProgress: 'krustlet.showAgentProgress',
+} as const;
+
+export type RunKind = 'task' | 'debug';
+
+export class AgentRun implements vscode.Disposable {
+  readonly model: JoinProgressModel;
+  private readonly changed = new vscode.EventEmitter<JoinProgress>();
+  /** Fires after every change of the progress. */
+  readonly onDidChange = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [];
+  private nodeWatch?: { dispose(): void };
+  private tokenId?: string;
+  execution?: vscode.TaskExecution;
+  debugSession?: vscode.DebugSession;
+  private notifiedFailure = false;
+  readonly startedAt = new Date();
+
+  constructor(
+    private readonly ctx: FeatureContext,
+    readonly resolved: ResolvedAgentOptions,
+    readonly kind: RunKind,
+  ) {
+    this.model = new JoinProgressModel(resolved);
+    this.disposables.push(this.changed);
+    const sub = this.model.onChange((p) => this.onProgress(p));
+    this.disposables.push({ dispose: () => sub.dispose() });
+    try {
+      const t = tokenFromBootstrapKubeconfig(readFileSync(resolved.bootstrapFile, 'utf8'));
+      if (t) this.tokenId = parseToken(t).id;
+    } catch {
+      // no readable bootstrap config: the token step stays unknown (the file watcher reports the file)
+    }
+    const fileOf: Record<string, 'bootstrapConfig' | 'kubeconfig' | 'certFile' | 'privateKeyFile'> = {
+      [resolved.bootstrapFile]: 'bootstrapConfig',
+      [resolved.kubeconfig]: 'kubeconfig',
+      [resolved.certFile]: 'certFile',
+      [resolved.privateKeyFile]: 'privateKeyFile',
+    };
+    const files = watchFiles(Object.keys(fileOf), (p, exists) => this.apply({ type: 'file', file: fileOf[p], exists }), { log: ctx.log });
+    this.disposables.push({ dispose: () => files.dispose() });
+    this.disposables.push(ctx.service.onDidChange((c) => this.onModel(c)));
+    this.syncFromService();
+  }
+
+  get progress(): JoinProgress {
+    return this.model.progress;
+  }
+
+  apply(e: JoinEvent): void {
+    this.model.apply(e);
+  }
+
+  /** Resolves when the phase is one of `phases` (now or later). */
+  whenPhase(...phases: JoinPhase[]): Promise<JoinProgress> {
+    const now = this.progress;
+    if (phases.includes(now.phase)) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const sub = this.onDidChange((p) => {
+        if (phases.includes(p.phase)) {
+          sub.dispose();
+          resolve(p);
+        }
+      });
+    });
+  }
+
+  private onModel(c: ModelChange): void {
+    const r = this.resolved;
+    if (c.kind === 'csr' && (c.name === r.clientCsrName || c.name === r.servingCsrName)) {
+      const info = this.ctx.service.csrs.get(c.name);
+      this.apply({ type: 'csr', csr: info ?? { name: c.name, state: 'pending' }, deleted: c.op === 'deleted' || !info });
+    } else if (c.kind === 'csrs-reset' || c.kind === 'tokens-reset' || c.kind === 'connection') {
+      this.syncFromService();
+    } else if (c.kind === 'token' && c.id === this.tokenId) {
+      this.syncToken();
+    }
+  }
+
+  private syncFromService(): void {
+    const r = this.resolved;
+    for (const name of [r.clientCsrName, r.servingCsrName]) {
+      const info = this.ctx.service.csrs.get(name);
+      if (info) this.apply({ type: 'csr', csr: info });
+    }
+    this.syncToken();
+    // The Node: watched through the connected cluster (restarted on reconnect).
+    const cluster = this.ctx.service.cluster;
+    if (cluster && !this.nodeWatch) {
+      this.nodeWatch = watchNode(cluster, r.nodeName, (e) => this.apply(e), this.ctx.log);
+    } else if (!cluster && this.nodeWatch) {
+      this.nodeWatch.dispose();
+      this.nodeWatch = undefined;
+    }
+  }
+
+  private syncToken(): void {
+    if (!this.tokenId) return;
+    const t = this.ctx.service.tokens.get(this.tokenId);
+    if (t) this.apply({ type: 'token', state: t.expired || (t.expiration && t.expiration.getTime() <= Date.now()) ? 'expired' : 'created' });
+    else if (this.ctx.service.tokenWatch.state === 'live') this.apply({ type: 'token', state: 'missing' });
+  }
+
+  private onProgress(p: JoinProgress): void {
+    this.changed.fire(p);
+    if (p.phase === 'failed' && !this.notifiedFailure) {
+      this.notifiedFailure = true;
+      const f = p.failure;
+      this.ctx.log.error(`Agent join failed at "${JOIN_STEPS.find((s) => s.id === f?.step)?.label}": ${f?.reason ?? ''}${f?.hint ? ` ${f.hint}` : ''}`);
+      if (f?.tail?.length) this.ctx.log.info(`Last agent output:\n${f.tail.join('\n')}`);
+      const buttons = [...(f?.offerStop ? ['Stop Agent'] : []), 'Show Progress'];
+      void this.ctx.prompter.error(`Krustlet agent: ${f?.reason ?? 'failed'}${f?.hint ? ` ${f.hint}` : ''}`, ...buttons).then((choice) => {
+        if (choice === 'Stop Agent') void this.stop();
+        else if (choice === 'Show Progress') void vscode.commands.executeCommand(AgentCommands.showAgentProgress);
+      });
+    }
+    if (p.phase === 'ready') this.ctx.log.info(`Node ${this.resolved.nodeName} is Ready.`);
+  }
+
+  get running(): boolean {
+    return this.model.facts.agent.state === 'running';
+  }
+
+  /** Stops the agent (terminates the task or the debug session). */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.apply({ type: 'agentStopRequested' });
+    if (this.execution) this.execution.terminate();
+    else if (this.debugSession) await vscode.debug.stopDebugging(this.debugSession);
+  }
+
+  dispose(): void {
+    this.nodeWatch?.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+const ICON: Record<StepState, string> = { done: '$(pass-filled)', skipped: '$(circle-slash)', active: '$(sync~spin)', waiting: '$(circle-large-outline)', failed: '$(error)' };
+
+/** The status bar item that follows the current run. */
+export class AgentStatusBar implements vscode.Disposable {
+  readonly item: vscode.StatusBarItem;
+  private sub?: vscode.Disposable;
+
+  constructor() {
+    this.item = vscode.window.createStatusBarItem('krustlet.agentProgress', vscode.StatusBarAlignment.Left, 50);
+    this.item.name = 'Krustlet Agent';
+  }
+
+  follow(run: AgentRun): void {
+    this.sub?.dispose();
+    this.sub = run.onDidChange((p) => this.render(run, p));
+    this.render(run, run.progress);
+    this.item.show();
+  }
+
+  render(run: AgentRun, p: JoinProgress): void {
+    const label = (id?: string) => JOIN_STEPS.find((s) => s.id === id)?.label ?? '';
+    const it = this.item;
+    it.backgroundColor = undefined;
+    switch (p.phase) {
+      case 'awaiting-approval':
+        it.text = `$(bell-dot) Krustlet: Approve ${p.approve?.csrName ?? ''}`;
+        it.command = { title: 'Approve', command: Commands.approveCsr, arguments: [p.approve?.csrName] };
+        it.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+        break;
+      case 'failed':
+        it.text = `$(error) Krustlet: failed at ${label(p.failure?.step)}`;
+        it.command = AgentCommands.showAgentProgress;
+        it.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
+        break;
+      case 'ready':
+        it.text = `$(pass-filled) Krustlet: ${run.resolved.nodeName} Ready`;
+        it.command = AgentCommands.showAgentProgress;
+        break;
+      case 'stopped':
+        it.text = `$(debug-stop) Krustlet: agent stopped`;
+        it.command = AgentCommands.showAgentProgress;
+        break;
+      default:
+        it.text = `$(sync~spin) Krustlet: ${label(p.current)}…`;
+        it.command = AgentCommands.showAgentProgress;
+    }
+    const md = new vscode.MarkdownString(undefined, true);
+    md.appendMarkdown(`**Krustlet agent** — node \`${run.resolved.nodeName}\`\n\n`);
+    for (const s of p.steps) md.appendMarkdown(`${ICON[s.state]} ${s.label}${s.detail ? ` — ${s.detail.replace(/[\\`*_[\]<>]/g, '\\$&')}` : ''}\n\n`);
+    if (p.failure) {
+      md.appendMarkdown(`**${p.failure.reason.replace(/[\\`*_[\]<>]/g, '\\$&')}**${p.failure.hint ? ` ${p.failure.hint}` : ''}\n\n`);
+      if (p.failure.tail?.length) md.appendCodeblock(p.failure.tail.join('\n'), 'text');
+    }
+    it.tooltip = md;
+  }
+
+  dispose(): void {
+    this.sub?.dispose();
+    this.item.dispose();
+  }
+}
+
+/** Keeps the current run, its status bar, and the Stop / Show Progress commands. */
+export class AgentRuns implements vscode.Disposable {
+  current?: AgentRun;
+  readonly statusBar = new AgentStatusBar();
+  private readonly changed = new vscode.EventEmitter<AgentRun>();
+  readonly onDidStartRun = this.changed.event;
+
+  constructor(private readonly ctx: FeatureContext) {}
+
+  begin(resolved: ResolvedAgentOptions, kind: RunKind): AgentRun {
+    this.current?.dispose();
+    const run = new AgentRun(this.ctx, resolved, kind);
+    this.current = run;
+    this.statusBar.follow(run);
+    void this.ctx.service.rememberHostname(resolved.hostname);
+    void this.ctx.service.ensureStarted().catch((e: unknown) => this.ctx.log.warn(`Join progress without the cluster: ${describeError(e)}`));
+    this.changed.fire(run);
+    return run;
+  }
+
+  async showProgress(): Promise<void> {
+    const run = this.current;
+    if (!run) {
+      void this.ctx.prompter.info('No Krustlet agent has been started in this window.', {}, 'Start Agent').then((c) => {
+        if (c) void vscode.commands.executeCommand(Commands.startAgent);
+      });
+      return;
+    }
+    const p = run.progress;
+    type Action = 'approve' | 'stop' | 'log' | 'terminal' | undefined;
+    const items: { label: string; description?: string; detail?: string; value: Action }[] = p.steps.map((s) => ({
+      label: `${ICON[s.state]} ${s.label}`,
+      description: s.detail,
+      value: undefined,
+    }));
+    if (p.approve) items.unshift({ label: `$(check) Approve ${p.approve.csrName}`, value: 'approve' });
+    if (p.failure) items.unshift({ label: `$(error) ${p.failure.reason}`, detail: [p.failure.hint, p.failure.tail?.slice(-3).join(' ⏎ ')].filter(Boolean).join(' — '), value: 'log' });
+    if (run.running) items.push({ label: '$(debug-stop) Stop Agent', value: 'stop' });
+    if (run.execution) items.push({ label: '$(terminal) Show Agent Terminal', value: 'terminal' });
+    items.push({ label: '$(output) Show Log', value: 'log' });
+    const choice = await this.ctx.prompter.quickPick(items, { title: `Krustlet agent — ${p.summary}` });
+    if (choice === 'approve' && p.approve) await vscode.commands.executeCommand(Commands.approveCsr, p.approve.csrName);
+    else if (choice === 'stop') await run.stop();
+    else if (choice === 'log') this.ctx.log.show();
+    else if (choice === 'terminal') await vscode.commands.executeCommand('workbench.action.terminal.focus');
+  }
+
+  dispose(): void {
+    this.current?.dispose();
+    this.statusBar.dispose();
+    this.changed.dispose();
+  }
+}
