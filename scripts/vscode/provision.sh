@@ -55,10 +55,12 @@ CHROMIUM="$(command -v chromium || true)"
 export npm_config_unsafe_perm=true   # code-server's postinstall refuses to run as root without it
 export npm_config_yes=true           # node-pty's install runs `npx node-gyp`
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
-# npm 11 gates dependency install scripts behind an allowScripts policy; code-server's postinstall runs
-# nested `npm install`s (lib/vscode, lib/vscode/extensions) that build native modules. Those nested
-# projects carry no policy of ours, so allow their scripts explicitly for this install only.
-# (Checked afterwards: every binding.gyp must have produced a .node file.)
+# npm 11 gates dependency install scripts behind an allowScripts policy. code-server's postinstall runs
+# nested `npm install`s (lib/vscode, lib/vscode/extensions) whose 9+ native modules (node-pty, kerberos,
+# spdlog, …) carry no policy of ours. npm 11.19 still runs unreviewed scripts with "npm warn
+# install-scripts", but a user's `strict-allow-scripts=true` (or a later default) would fail or skip
+# them; this flag, set for these installs only, makes the result independent of that. Either way
+# check_native below is the guard: every binding.gyp must have been built and the modules must load.
 export npm_config_dangerously_allow_all_scripts=true
 # Private temp dir: holds the pre-filled ripgrep download cache.
 export TMPDIR="$VS/tmp"
