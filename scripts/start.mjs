@@ -16,7 +16,8 @@
 //   cluster/       the control plane (admin.kubeconfig, state.json, logs/)
 //   workspace/     the folder VS Code opens (.vscode/settings.json → krustlet.kubeconfig, krustlet.agentPath);
 //                  recreated on each start (built in a temp folder, then renamed into place)
-//   code-server/   user data, extensions (the extension copied from this repo), config, log
+//   code-server/   user data (Machine/settings.json: the same two machine-scoped settings), extensions (the
+//                  extension copied from this repo), config.yaml, code-server.log
 //   start.json     {pid, url, port, workspace, pids} of the running playground
 import { spawn, spawnSync } from 'node:child_process';
 import {
@@ -250,7 +251,8 @@ function prepareWorkspace({ kubeconfig, agentPath, simulated }) {
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(join(tmp, '.vscode'), { recursive: true });
   const settings = [
-    '// Written by `npm start` (scripts/start.mjs); recreated on every start.',
+    '// Written by `npm start` (scripts/start.mjs); recreated on every start. The playground\'s code-server has the',
+    '// same values in its Machine settings, where VS Code applies machine-scoped settings.',
     '{',
     ...(agentPath ? [
       simulated
@@ -295,7 +297,7 @@ function installExtension(extensionsDir) {
   return dest;
 }
 
-async function startCodeServer(bin, workspace) {
+async function startCodeServer(bin, workspace, machineSettings) {
   const base = join(opts.dir, 'code-server');
   rmSync(base, { recursive: true, force: true });
   const ud = join(base, 'user-data');
@@ -308,7 +310,14 @@ async function startCodeServer(bin, workspace) {
     'extensions.autoUpdate': false,
     'extensions.autoCheckUpdates': false,
     'workbench.enableExperiments': false,
+    // Opens the playground's README.md (what is here, where to start) instead of VS Code's own welcome page.
+    'workbench.startupEditor': 'readme',
   }, null, 2) + '\n');
+  // krustlet.kubeconfig and krustlet.agentPath are machine-scoped settings (a workspace must not pick which
+  // executable runs or which credentials are used), so VS Code ignores them in the workspace's settings.json;
+  // the server's Machine settings are where they apply. The workspace file carries the same values, for reference.
+  mkdirSync(join(ud, 'Machine'), { recursive: true });
+  writeFileSync(join(ud, 'Machine', 'settings.json'), JSON.stringify(machineSettings, null, 2) + '\n');
   installExtension(ext);
   codeServerLog = join(base, 'code-server.log');
 
@@ -477,7 +486,8 @@ async function main() {
     const agentPath = real ?? (simulated ? await prepareStandIn() : undefined);
     if (stopping) throw new Cancelled();
     const workspace = prepareWorkspace({ kubeconfig, agentPath, simulated });
-    const { port, pid } = await startCodeServer(vscode.bin, workspace);
+    const machineSettings = { 'krustlet.kubeconfig': kubeconfig, ...(agentPath ? { 'krustlet.agentPath': agentPath } : {}) };
+    const { port, pid } = await startCodeServer(vscode.bin, workspace, machineSettings);
     return { vscode, agentPath, simulated, workspace, port, pid };
   })();
   const [cp, { vscode, agentPath, simulated, workspace, port, pid }] = await Promise.all([clusterTask, vscodeTask]);
