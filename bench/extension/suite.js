@@ -304,11 +304,18 @@ async function phaseScale(api, counter) {
   const rt0 = t0;
   void api.service.reconnect('bench: time to first full tree');
   await until('both lists applied', () => csrReset > 0 && tokenReset > 0, 300_000);
+  const tLists = performance.now();
   const csrNodes = api.tree.getChildren(api.tree.csrsGroup);
   const tokenNodes = api.tree.getChildren(api.tree.tokensGroup);
+  const tChildren = performance.now();
   for (const n of csrNodes) api.tree.getTreeItem(n);
   for (const n of tokenNodes) api.tree.getTreeItem(n);
   const fullTreeMs = performance.now() - t0;
+  const breakdown = { connectAndListsMs: r1(tLists - t0), childrenMs: r1(tChildren - tLists), treeItemsMs: r1(performance.now() - tChildren) };
+  // the same again, now that the nodes exist (what a second render costs)
+  const t2 = performance.now();
+  for (const n of api.tree.getChildren(api.tree.csrsGroup)) api.tree.getTreeItem(n);
+  breakdown.rerenderCsrGroupMs = r1(performance.now() - t2);
   const firstLoad = counter.since(rt0).map(short);
   const scaleCsrs = csrNodes.filter((n) => n.info && n.info.name.startsWith('bench-scale-')).length;
   const scaleTokens = tokenNodes.length;
@@ -345,6 +352,7 @@ async function phaseScale(api, counter) {
     treeCsrs: scaleCsrs,
     treeTokens: scaleTokens,
     fullTreeMs: r1(fullTreeMs),
+    fullTreeBreakdown: breakdown,
     firstLoadRequests: firstLoad,
     memoryBefore: before,
     memoryAfter: after,

@@ -5,14 +5,20 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { log, repoPath } from '../lib/util.mjs';
+import { log, repoPath, run } from '../lib/util.mjs';
 
 const require = createRequire(import.meta.url);
 
 export async function benchExtensionHost({ cp, quick, phases, scale, version }) {
   const { runTests } = require('@vscode/test-electron');
-  const support = repoPath('out', 'test', 'support', 'codeServer.js');
-  if (!existsSync(support)) throw new Error('out/test/support is missing: run `npm run compile-tests` first');
+  // The launcher needs the compiled test support, and code-server provisioned (both quick when done already).
+  if (!['codeServer.js', 'workbench.js'].every((f) => existsSync(repoPath('out', 'test', 'support', f)))) {
+    log('extension host: compiling the test support (npm run compile-tests)');
+    await run(process.execPath, [repoPath('node_modules', 'typescript', 'bin', 'tsc'), '-p', repoPath('tsconfig.test.json')], { cwd: repoPath(), timeoutMs: 600_000 });
+    if (!existsSync(repoPath('out', 'test', 'support', 'codeServer.js'))) throw new Error('out/test/support is missing: run `npm run compile-tests`');
+  }
+  const prov = await run(repoPath('scripts', 'vscode', 'provision.sh'), [version], { cwd: repoPath(), timeoutMs: 15 * 60_000 });
+  if (prov.code !== 0) throw new Error(`scripts/vscode/provision.sh ${version} failed: ${prov.stderr.slice(-500)}`);
   const work = mkdtempSync(join(tmpdir(), 'krustlet-bench-ext-'));
   const outFile = join(work, 'results.json');
   const workspace = join(work, 'workspace');
