@@ -127,6 +127,7 @@ export class ClusterService implements vscode.Disposable {
         },
         upsert: (item, op) => {
           if (!live()) return;
+          this.log.debug(`CSR ${item.name} ${op} (${item.state}).`);
           this.csrs.set(item.name, item);
           this.emitter.fire({ kind: 'csr', op, name: item.name });
         },
@@ -136,6 +137,7 @@ export class ClusterService implements vscode.Disposable {
         },
         state: (state, error) => {
           if (!live()) return;
+          this.log.debug(`CSR watch: ${state}${error === undefined ? '' : ` (${describeError(error)})`}.`);
           this.csrWatch = watchStatus(state, error);
           this.emitter.fire({ kind: 'csrs-state' });
         },
@@ -149,6 +151,7 @@ export class ClusterService implements vscode.Disposable {
         },
         upsert: (item, op) => {
           if (!live()) return;
+          this.log.debug(`Bootstrap token ${item.id} ${op}.`);
           this.tokens.set(item.id, item);
           this.emitter.fire({ kind: 'token', op, id: item.id });
         },
@@ -158,6 +161,7 @@ export class ClusterService implements vscode.Disposable {
         },
         state: (state, error) => {
           if (!live()) return;
+          this.log.debug(`Token watch: ${state}${error === undefined ? '' : ` (${describeError(error)})`}.`);
           this.tokenWatch = watchStatus(state, error);
           this.emitter.fire({ kind: 'tokens-state' });
         },
