@@ -12,10 +12,11 @@ import { redactSecrets } from '../core/log';
 import { agentCommand } from './agent';
 import { bootstrapCommand } from './bootstrap';
 import type { CliIO, CommandGroup } from './common';
+import { csrCommand } from './csr';
 import { preflightCommand, rbacCommand } from './preflight';
 import { tokenCommand } from './token';
 
-export const COMMANDS: CommandGroup[] = [bootstrapCommand, tokenCommand, preflightCommand, rbacCommand, agentCommand];
+export const COMMANDS: CommandGroup[] = [bootstrapCommand, tokenCommand, csrCommand, preflightCommand, rbacCommand, agentCommand];
 
 export function version(): string {
   for (let dir = __dirname; ; dir = dirname(dir)) {

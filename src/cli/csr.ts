@@ -1,0 +1,191 @@
+/** `krustlet-bootstrap csr list|review|approve|deny`: the same careful review as the extension's tree. */
+import { reviewCsr, type ReviewOptions } from '../core/csr/review';
+import { formatAge, shortSignerName } from '../core/csr/format';
+import { reviewReasons, summarizeRequest } from '../core/csr/summary';
+import { KrustletError } from '../core/errors';
+import type { CsrInfo, CsrReview } from '../core/types';
+import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom, parse, printJson, table, type CliIO, type CommandGroup } from './common';
+
+const HELP = `Usage: krustlet-bootstrap csr list [--json] [review options] [options]
+       krustlet-bootstrap csr review NAME [--json] [review options] [options]
+       krustlet-bootstrap csr approve NAME... [--force] [review options] [options]
+       krustlet-bootstrap csr deny NAME... [--message TEXT] [options]
+
+list     the CertificateSigningRequests, pending first, with each one's review verdict
+review   decode a CSR's request and check it as a careful approver would (pass / warn / fail, with reasons)
+approve  approve after the review; a request whose review fails is refused unless --force
+deny     deny (the requester must create a new CSR)
+
+Review options:
+  --expect-hostname NAME    a hostname you are joining (repeatable); others are flagged
+  --allowed-ip-range CIDR   where node IPs should be, e.g. 10.0.0.0/8 (repeatable)
+  --max-duration DURATION   longest certificate lifetime to accept (e.g. 30d, 8760h; default 365d)
+
+Options:
+  --json               list, review: machine-readable output
+  --force              approve: approve even when the review fails
+  --message TEXT       approve, deny: the message recorded on the condition
+${CLUSTER_HELP}
+`;
+
+const REVIEW_OPTIONS = {
+  'expect-hostname': { type: 'string', multiple: true },
+  'allowed-ip-range': { type: 'string', multiple: true },
+  'max-duration': { type: 'string' },
+} as const;
+
+const STATE_ORDER: Record<CsrInfo['state'], number> = { pending: 0, approved: 1, issued: 2, denied: 3, failed: 4 };
+
+function reviewOptions(values: { 'expect-hostname'?: string[]; 'allowed-ip-range'?: string[]; 'max-duration'?: string }): ReviewOptions {
+  const opts: ReviewOptions = {};
+  const hosts = (values['expect-hostname'] ?? []).flatMap((h) => h.split(',')).map((h) => h.trim()).filter(Boolean);
+  if (hosts.length) opts.expectedHostnames = hosts;
+  const ranges = (values['allowed-ip-range'] ?? []).flatMap((h) => h.split(',')).map((h) => h.trim()).filter(Boolean);
+  if (ranges.length) opts.allowedIpRanges = ranges;
+  if (values['max-duration'] !== undefined) opts.maxDurationSeconds = parseDuration(values['max-duration']);
+  return opts;
+}
+
+/** `90s`, `30m`, `24h`, `30d`, `1y` → seconds. */
+export function parseDuration(s: string): number {
+  const m = /^(\d+)(s|m|h|d|y)$/.exec(s.trim());
+  const n = m ? Number(m[1]) : NaN;
+  if (!m || !(n > 0)) throw new KrustletError('invalid-argument', `--max-duration '${s}' is not a duration.`, 'Use e.g. 30d, 8760h or 1y.');
+  return n * { s: 1, m: 60, h: 3600, d: 86400, y: 365 * 86400 }[m[2] as 's' | 'm' | 'h' | 'd' | 'y'];
+}
+
+/** kubectl's CONDITION column. */
+function condition(c: CsrInfo): string {
+  switch (c.state) {
+    case 'pending': return 'Pending';
+    case 'approved': return 'Approved';
+    case 'issued': return 'Approved,Issued';
+    case 'denied': return 'Denied';
+    case 'failed': return 'Failed';
+  }
+}
+
+function iso(d: Date | undefined): string | null {
+  return d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : null;
+}
+
+function reviewJson(c: CsrInfo, r: CsrReview) {
+  return {
+    name: c.name,
+    state: c.state,
+    signerName: c.signerName,
+    signer: shortSignerName(c.signerName),
+    username: c.username ?? null,
+    groups: c.groups,
+    usages: c.usages,
+    expirationSeconds: c.expirationSeconds ?? null,
+    createdAt: iso(c.createdAt),
+    verdict: r.verdict,
+    reasons: reviewReasons(r).map((f) => f.message),
+    findings: r.findings,
+    request: r.decoded ?? null,
+  };
+}
+
+function names(positionals: string[], sub: string): string[] {
+  if (!positionals.length) throw new KrustletError('invalid-argument', `csr ${sub} needs a CSR name.`, 'Run `krustlet-bootstrap csr list` to see them.');
+  return positionals;
+}
+
+async function approve(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parse(args, { ...CLUSTER_OPTIONS, ...REVIEW_OPTIONS, force: { type: 'boolean' }, message: { type: 'string' } }, 'csr', true);
+  if (values.help) return io.stdout(HELP), 0;
+  const list = names(positionals, 'approve');
+  const opts = reviewOptions(values);
+  const cluster = await connectFrom(values, io);
+  let code = 0;
+  for (const name of list) {
+    const csr = await cluster.getCsr(name);
+    if (csr.state === 'approved' || csr.state === 'issued') {
+      io.stdout(`CSR ${name} is already approved.\n`);
+      continue;
+    }
+    if (csr.state === 'denied' || csr.state === 'failed') {
+      throw new KrustletError('conflict', `CSR '${name}' is already ${csr.state}.`, 'A decided CSR cannot be changed; the requester must create a new one.');
+    }
+    const review = reviewCsr(csr, opts);
+    const reasons = reviewReasons(review);
+    if (review.verdict === 'fail' && !values.force) {
+      io.stderr(`error: Refusing to approve CSR '${name}': its review fails. Check what it asks for with \`krustlet-bootstrap csr review ${name}\`; approve anyway with --force.\n`);
+      for (const f of reasons) io.stderr(`  ${f.verdict === 'fail' ? 'FAIL' : 'WARN'} ${f.message}\n`);
+      code = 1;
+      continue;
+    }
+    for (const f of reasons) io.stderr(`warning: ${f.message}\n`);
+    const forced = review.verdict === 'fail' ? ' (forced despite a failing review)' : '';
+    await cluster.approveCsr(name, 'KrustletBootstrapApprove', values.message ?? `Approved with krustlet-bootstrap after review: ${review.verdict}${forced}.`);
+    io.stdout(`Approved CSR ${name} (${shortSignerName(csr.signerName)}, review: ${review.verdict}${forced}).\n`);
+  }
+  return code;
+}
+
+export const csrCommand: CommandGroup = {
+  name: 'csr',
+  summary: 'list, review, approve or deny CertificateSigningRequests',
+  help: HELP,
+  async run(args, io) {
+    const sub = args[0];
+    if (sub === undefined || sub === '--help' || sub === '-h') {
+      io.stdout(HELP);
+      return sub === undefined ? 1 : 0;
+    }
+    const rest = args.slice(1);
+    if (sub === 'list') {
+      const { values } = parse(rest, { ...CLUSTER_OPTIONS, ...REVIEW_OPTIONS, json: { type: 'boolean' } }, 'csr');
+      if (values.help) return io.stdout(HELP), 0;
+      const opts = reviewOptions(values);
+      const cluster = await connectFrom(values, io);
+      const csrs = (await cluster.listCsrs()).items.sort(
+        (a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state] || (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0) || a.name.localeCompare(b.name),
+      );
+      const reviewed = csrs.map((c) => ({ c, r: reviewCsr(c, opts) }));
+      if (values.json) {
+        printJson(io, reviewed.map(({ c, r }) => reviewJson(c, r)));
+        return 0;
+      }
+      if (!csrs.length) {
+        io.stdout('No CertificateSigningRequests.\n');
+        return 0;
+      }
+      const now = new Date();
+      io.stdout(
+        table(
+          ['NAME', 'AGE', 'SIGNER', 'REQUESTOR', 'CONDITION', 'REVIEW'],
+          reviewed.map(({ c, r }) => [c.name, c.createdAt ? formatAge(c.createdAt, now) : '<unknown>', shortSignerName(c.signerName), c.username ?? '<unknown>', condition(c), r.verdict]),
+        ),
+      );
+      return 0;
+    }
+    if (sub === 'review') {
+      const { values, positionals } = parse(rest, { ...CLUSTER_OPTIONS, ...REVIEW_OPTIONS, json: { type: 'boolean' } }, 'csr', true);
+      if (values.help) return io.stdout(HELP), 0;
+      const [name, ...extra] = names(positionals, 'review');
+      if (extra.length) throw new KrustletError('invalid-argument', 'csr review takes one CSR name.', 'Review them one at a time, or use `csr list` for every verdict.');
+      const opts = reviewOptions(values);
+      const cluster = await connectFrom(values, io);
+      const csr = await cluster.getCsr(name);
+      const review = reviewCsr(csr, opts);
+      if (values.json) printJson(io, reviewJson(csr, review));
+      else io.stdout(`${summarizeRequest(csr, review).lines.join('\n')}\n`);
+      return 0;
+    }
+    if (sub === 'approve') return approve(rest, io);
+    if (sub === 'deny') {
+      const { values, positionals } = parse(rest, { ...CLUSTER_OPTIONS, message: { type: 'string' } }, 'csr', true);
+      if (values.help) return io.stdout(HELP), 0;
+      const list = names(positionals, 'deny');
+      const cluster = await connectFrom(values, io);
+      for (const name of list) {
+        await cluster.denyCsr(name, 'KrustletBootstrapDeny', values.message ?? 'Denied with krustlet-bootstrap.');
+        io.stdout(`Denied CSR ${name}.\n`);
+      }
+      return 0;
+    }
+    throw new KrustletError('invalid-argument', `Unknown csr command '${sub.slice(0, 40)}'.`, 'Use `csr list`, `csr review NAME`, `csr approve NAME` or `csr deny NAME`.');
+  },
+};

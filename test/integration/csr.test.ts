@@ -1,0 +1,202 @@
+/**
+ * `krustlet-bootstrap csr list|review|approve|deny` (dist/cli.js, as users run it; `npm run build`)
+ * against a real control plane. Node-identity CSRs are created by kubectl impersonating the node
+ * (`--as system:node:<name> --as-group system:nodes`), so spec.username and spec.groups are filled in
+ * by the API server exactly as for a real Krustlet.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { connect, type Cluster } from '../../src/core/cluster';
+import { startControlPlane, type ControlPlane } from '../support/controlPlane';
+import { CLIENT_USAGES, SERVING_USAGES, csrManifest, krustletClientSpec, krustletServingSpec, makeCsr, type CsrSpec } from '../support/csrFactory';
+
+const CLI = resolve(__dirname, '../../../dist/cli.js');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+let cp: ControlPlane;
+let admin: Cluster;
+let work: string;
+
+function cli(args: string[]): Promise<Run> {
+  return new Promise((res, rej) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, [CLI, ...args, '--kubeconfig', cp.kubeconfigPath], {
+      env: { PATH: process.env.PATH, HOME: join(work, 'home') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', rej);
+    child.on('close', (code) => res({ code: code ?? -1, stdout, stderr, ms: Date.now() - started }));
+  });
+}
+
+function kubectl(args: string[], input?: string): Promise<string> {
+  return new Promise((res, rej) => {
+    const child = execFile('kubectl', ['--kubeconfig', cp.kubeconfigPath, ...args], (err, stdout, stderr) => {
+      if (err) rej(new Error(`kubectl ${args.join(' ')}: ${err.message}\n${stderr}`));
+      else res(stdout);
+    });
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+/** Creates a CSR as the node itself would (impersonated), or as the admin when `node` is undefined. */
+async function createAs(node: string | undefined, name: string, spec: CsrSpec, signer: string, usages: string[]): Promise<void> {
+  const made = await makeCsr(spec);
+  const as = node ? ['--as', `system:node:${node}`, '--as-group', 'system:nodes'] : [];
+  await kubectl([...as, 'create', '-f', '-'], JSON.stringify(csrManifest(name, made, signer, usages)));
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+void describe('krustlet-bootstrap csr (dist/cli.js) against a real API server', () => {
+  before(async () => {
+    assert.ok(existsSync(CLI), `${CLI} is missing: run \`npm run build\` first (npm test does)`);
+    work = mkdtempSync(join(tmpdir(), 'kb-csr-'));
+    cp = await startControlPlane();
+    admin = await connect({ kubeconfigPath: cp.kubeconfigPath });
+    // What Krustlet on a machine called "MyHost" asks for: CN with the raw hostname, requested as node "myhost".
+    await createAs('myhost', 'MyHost-tls', krustletServingSpec('MyHost', '172.17.0.1'), 'kubernetes.io/kubelet-serving', SERVING_USAGES);
+    // A node asking for a serving certificate that also names the API server and has an extra O.
+    await createAs('evil', 'evil-tls', { ...krustletServingSpec('evil', '10.0.0.9'), dns: ['evil', 'kubernetes.default.svc'], o: ['system:nodes', 'system:masters'] }, 'kubernetes.io/kubelet-serving', SERVING_USAGES);
+    // A good one to deny, and a client CSR created by the admin (not a node, not a bootstrap token: warn).
+    await createAs('other', 'other-tls', krustletServingSpec('other', '10.0.0.7'), 'kubernetes.io/kubelet-serving', SERVING_USAGES);
+    await createAs(undefined, 'admin-client', krustletClientSpec('somenode'), 'kubernetes.io/kube-apiserver-client-kubelet', CLIENT_USAGES);
+    // kube-controller-manager auto-approves kubelet client CSRs whose requester may (the admin may).
+    await until('admin-client auto-approved and issued', async () => (await admin.getCsr('admin-client')).state === 'issued');
+  });
+
+  after(async () => {
+    await cp?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  void it('csr list: a table with each request verdict, pending first; --json', async () => {
+    const r = await cli(['csr', 'list']);
+    assert.equal(r.code, 0, r.stderr);
+    console.log(`csr list: ${r.ms} ms (process start to exit)`);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.match(lines[0], /^NAME +AGE +SIGNER +REQUESTOR +CONDITION +REVIEW$/);
+    const row = (name: string) => lines.find((l) => l.startsWith(`${name} `)) ?? '';
+    assert.match(row('MyHost-tls'), /kubelet-serving +system:node:myhost +Pending +warn$/);
+    assert.match(row('evil-tls'), /kubelet-serving +system:node:evil +Pending +fail$/);
+    assert.match(row('other-tls'), /Pending +pass$/);
+    assert.match(row('admin-client'), /kubelet-client +kubernetes-admin +Approved,Issued +warn$/);
+    // pending first
+    const order = lines.slice(1).map((l) => l.split(' ')[0]);
+    assert.ok(order.indexOf('admin-client') > order.indexOf('MyHost-tls') && order.indexOf('admin-client') > order.indexOf('evil-tls'), order.join(' '));
+
+    const j = await cli(['csr', 'list', '--json', '--expect-hostname', 'MyHost']);
+    assert.equal(j.code, 0, j.stderr);
+    const items = JSON.parse(j.stdout) as { name: string; verdict: string; reasons: string[]; groups: string[]; request: { commonName: string } | null }[];
+    const mine = items.find((i) => i.name === 'MyHost-tls');
+    assert.ok(mine);
+    assert.equal(mine.verdict, 'warn');
+    assert.ok(mine.groups.includes('system:nodes'));
+    assert.equal(mine.request?.commonName, 'system:node:MyHost');
+    assert.ok(mine.reasons.some((m) => /Krustlet's known quirk/.test(m)));
+    // the expected hostname is not a reason (it passes)
+    assert.ok(!mine.reasons.some((m) => /not among the hostnames/.test(m)));
+  });
+
+  void it('csr review: what is asked for, and why the verdict; --json', async () => {
+    const r = await cli(['csr', 'review', 'MyHost-tls', '--expect-hostname', 'laptop']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Subject: +CN=system:node:MyHost, O=system:nodes/);
+    assert.match(r.stdout, /SANs: +DNS:MyHost, IP:172\.17\.0\.1/);
+    assert.match(r.stdout, /Key: +ECDSA P-256/);
+    assert.match(r.stdout, /Requestor: +system:node:myhost \(groups: system:nodes, system:authenticated\)/);
+    assert.match(r.stdout, /Verdict: +WARN/);
+    assert.match(r.stdout, /differ only in letter case/);
+    assert.match(r.stdout, /'MyHost' is not among the hostnames this workspace expects \(laptop\)/);
+
+    const j = await cli(['csr', 'review', 'evil-tls', '--json']);
+    assert.equal(j.code, 0, j.stderr);
+    const v = JSON.parse(j.stdout) as { verdict: string; reasons: string[]; request: { dnsNames: string[] } };
+    assert.equal(v.verdict, 'fail');
+    assert.deepEqual(v.request.dnsNames, ['evil', 'kubernetes.default.svc']);
+    assert.ok(v.reasons.some((m) => /kubernetes\.default\.svc' is not tied to node 'evil'/.test(m)));
+    assert.ok(v.reasons.some((m) => /system:masters/.test(m)));
+  });
+
+  void it('csr approve refuses a failing request (exit 1, the reasons), and approves it only with --force', async () => {
+    const r = await cli(['csr', 'approve', 'evil-tls']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^error: Refusing to approve CSR 'evil-tls': its review fails\./);
+    assert.match(r.stderr, /FAIL DNS name 'kubernetes\.default\.svc' is not tied/);
+    assert.match(r.stderr, /FAIL Subject O is 'system:nodes', 'system:masters'/);
+    assert.equal((await admin.getCsr('evil-tls')).state, 'pending', 'still pending');
+
+    const f = await cli(['csr', 'approve', 'evil-tls', '--force']);
+    assert.equal(f.code, 0, f.stderr);
+    assert.match(f.stdout, /Approved CSR evil-tls \(kubelet-serving, review: fail \(forced despite a failing review\)\)/);
+    const csr = await admin.getCsr('evil-tls');
+    assert.match(csr.conditions.find((c) => c.type === 'Approved')?.message ?? '', /forced/);
+    // kube-controller-manager's kubelet-serving signer refuses what the review flagged (extra O): Failed.
+    const failed = await until('the signer to refuse it', async () => {
+      const c = await admin.getCsr('evil-tls');
+      return c.state === 'failed' ? c : undefined;
+    });
+    console.log(`signer's verdict on the forced request: ${failed.conditions.map((c) => `${c.type}${c.reason ? `(${c.reason}: ${c.message ?? ''})` : ''}`).join(', ')}`);
+    assert.equal(failed.hasCertificate, false);
+  });
+
+  void it('csr approve on a warning request approves (warnings on stderr) and kube-controller-manager issues it', async () => {
+    const r = await cli(['csr', 'approve', 'MyHost-tls', '--expect-hostname', 'MyHost']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Approved CSR MyHost-tls \(kubelet-serving, review: warn\)/);
+    assert.match(r.stderr, /^warning: .*letter case/m);
+    await until('issued', async () => (await admin.getCsr('MyHost-tls')).state === 'issued');
+    const again = await cli(['csr', 'approve', 'MyHost-tls']);
+    assert.equal(again.code, 0);
+    assert.match(again.stdout, /already approved/);
+    const list = await cli(['csr', 'list']);
+    assert.match(list.stdout.split('\n').find((l) => l.startsWith('MyHost-tls ')) ?? '', /Approved,Issued +warn$/);
+  });
+
+  void it('csr deny; a denied CSR cannot be approved; unknown names and sub-commands fail in one line', async () => {
+    const d = await cli(['csr', 'deny', 'other-tls', '--message', 'not my machine']);
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stdout, /Denied CSR other-tls\./);
+    const csr = await admin.getCsr('other-tls');
+    assert.equal(csr.state, 'denied');
+    assert.equal(csr.conditions.find((c) => c.type === 'Denied')?.message, 'not my machine');
+
+    const a = await cli(['csr', 'approve', 'other-tls']);
+    assert.equal(a.code, 1);
+    assert.match(a.stderr, /^error: CSR 'other-tls' is already denied\./);
+
+    for (const args of [['csr', 'review', 'no-such-csr'], ['csr', 'approve', 'no-such-csr'], ['csr', 'frobnicate'], ['csr', 'review'], ['csr', 'list', '--max-duration', 'forever']]) {
+      const r = await cli(args);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.equal(r.stdout, '');
+      const lines = r.stderr.split('\n').filter(Boolean);
+      assert.equal(lines.length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
+      assert.match(lines[0], /^error: \S/);
+    }
+    assert.match((await cli(['csr', 'review', 'no-such-csr'])).stderr, /does not exist/);
+  });
+});
