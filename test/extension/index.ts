@@ -1,7 +1,7 @@
 // The mocha runner inside the extension host (extensionTestsPath → out/test/extension/index.js).
 // Loads every out/test/extension/**/*.test.js, prints one line per test (the extension host's console
 // reaches the launcher's output), and writes {passed, failed, skipped, failures} to the file named by
-// env KRUSTLET_TEST_RESULTS so run.ts can add the counts up.
+// env KRUSTLET_TEST_RESULTS so run.ts can add the counts up. KRUSTLET_TEST_GREP selects tests by title.
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Mocha from 'mocha';
@@ -56,7 +56,9 @@ export async function run(): Promise<void> {
     throw e;
   }
 
-  const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 120_000, });
+  // KRUSTLET_TEST_GREP narrows the run to matching test titles (a developer's loop; the tier runs all)
+  const grep = process.env.KRUSTLET_TEST_GREP;
+  const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 120_000, ...(grep ? { grep } : {}) });
   // our own per-test lines instead of a reporter's ANSI output
   mocha.reporter(class extends Mocha.reporters.Base {
     constructor(runner: Mocha.Runner, options?: Mocha.MochaOptions) {

@@ -3,6 +3,7 @@
 //   npm run build && npm run compile-tests && node out/test/extension/run.js
 //   KRUSTLET_VSCODE_VERSIONS=4.100.3 node out/test/extension/run.js
 //   KRUSTLET_USE_DESKTOP_VSCODE=1 node out/test/extension/run.js   # let test-electron download desktop VS Code
+//   KRUSTLET_TEST_GREP=activation node out/test/extension/run.js   # only tests whose title matches
 //
 // Here (no downloads but npm and apt) vscodeExecutablePath is scripts/vscode/code-launcher, which runs
 // the desktop flags through code-server + Chromium. One real control plane serves all versions; its
