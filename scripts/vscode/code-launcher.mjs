@@ -7,9 +7,10 @@
 // suite passes to window.codeAutomationExit.
 //
 // Env: KRUSTLET_VSCODE_VERSION, KRUSTLET_TEST_TIMEOUT_MS (harness guard, default 15 min),
-//      KRUSTLET_LAUNCHER_LOG_DIR (keep code-server + console logs there).
+//      KRUSTLET_LAUNCHER_LOG_DIR (keep code-server + console logs there, and VS Code's logs on failure).
+// On failure it prints the extension host's logs (remoteexthost.log, remoteagent.log, the extension's own).
 // Needs the compiled test support (npm run compile-tests) and a provisioned code-server.
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 
@@ -107,12 +108,13 @@ process.exit(code);
 function printExtensionHostLogs(ud) {
   const logs = join(ud, 'logs');
   if (!existsSync(logs)) return;
+  if (logDir) cpSync(logs, join(logDir, 'vscode-logs'), { recursive: true });
   const found = [];
   const walk = (d) => {
     for (const n of readdirSync(d)) {
       const p = join(d, n);
       if (statSync(p).isDirectory()) walk(p);
-      else if (/exthost|remoteagent|extensionHost/i.test(p) && p.endsWith('.log')) found.push(p);
+      else if (/^(remote)?exthost\.log$|^remoteagent\.log$/.test(n) || p.includes('krustlet-tools.')) found.push(p);
     }
   };
   walk(logs);
