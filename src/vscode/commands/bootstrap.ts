@@ -57,8 +57,9 @@ export interface BootstrapCommandResult {
 
 class Cancelled extends Error {}
 
-const cancel = (): never => {
-  throw new Cancelled();
+/** Stops the command quietly (the user said no, or closed a prompt); the log says where. */
+const cancel = (why: string): never => {
+  throw new Cancelled(why);
 };
 
 export async function bootstrapCommand(ctx: FeatureContext, options: BootstrapOptions = {}): Promise<BootstrapCommandResult | undefined> {
@@ -113,7 +114,7 @@ export async function bootstrapCommand(ctx: FeatureContext, options: BootstrapOp
     return out;
   } catch (e) {
     if (e instanceof Cancelled) {
-      ctx.log.info('Bootstrap cancelled.');
+      ctx.log.info(`Bootstrap cancelled: ${e.message}.`);
       return undefined;
     }
     reportError(ctx, 'Bootstrap failed', e);
@@ -142,7 +143,7 @@ async function pickContext(ctx: FeatureContext, o: BootstrapOptions): Promise<st
     })),
     { title: 'Krustlet: Bootstrap (1/2) — cluster', placeHolder: 'The context whose cluster the new node joins' },
   );
-  return picked ?? cancel();
+  return picked ?? cancel('no context chosen');
 }
 
 async function pickTtl(ctx: FeatureContext, o: BootstrapOptions): Promise<number> {
@@ -169,7 +170,7 @@ async function pickTtl(ctx: FeatureContext, o: BootstrapOptions): Promise<number
     } else items.unshift({ label: formatTtl(settingSeconds), description: 'default (krustlet.tokenTtl)', value: settingSeconds });
   }
   const picked = await ctx.prompter.quickPick(items, { title: 'Krustlet: Bootstrap (2/2) — token lifetime', placeHolder: 'How long the new node may use the token to join' });
-  if (picked === undefined) return cancel();
+  if (picked === undefined) return cancel('no token lifetime chosen');
   if (picked !== 'custom') return picked;
   const text = await ctx.prompter.inputBox({
     title: 'Krustlet: Bootstrap — custom token lifetime',
@@ -184,7 +185,7 @@ async function pickTtl(ctx: FeatureContext, o: BootstrapOptions): Promise<number
       }
     },
   });
-  return text === undefined ? cancel() : parseTtl(text);
+  return text === undefined ? cancel('no custom lifetime entered') : parseTtl(text);
 }
 
 interface Target {
@@ -204,7 +205,7 @@ async function pickTarget(ctx: FeatureContext, o: BootstrapOptions): Promise<Tar
   if (folders.length === 1) return { path: bootstrapConfigPathFor(folders[0]), folder: folders[0] };
   if (folders.length > 1) {
     const f = await ctx.prompter.pickWorkspaceFolder('The workspace folder to write the bootstrap config into');
-    return f ? { path: bootstrapConfigPathFor(f), folder: f } : cancel();
+    return f ? { path: bootstrapConfigPathFor(f), folder: f } : cancel('no workspace folder chosen');
   }
   const home = defaultBootstrapPath();
   const shown = home.startsWith(os.homedir()) ? `~${home.slice(os.homedir().length)}` : home;
@@ -217,7 +218,7 @@ async function pickTarget(ctx: FeatureContext, o: BootstrapOptions): Promise<Tar
   );
   if (choice === useHome) return { path: home };
   if (choice === 'Open Folder…') void vscode.commands.executeCommand('workbench.action.files.openFolder');
-  return cancel();
+  return cancel(choice ? 'opening a folder first' : 'no target chosen');
 }
 
 async function checkExisting(ctx: FeatureContext, o: BootstrapOptions, target: Target): Promise<boolean> {
@@ -237,8 +238,7 @@ async function checkExisting(ctx: FeatureContext, o: BootstrapOptions, target: T
     overwrite = choice === 'Overwrite (keep a backup)';
   }
   if (!overwrite) {
-    ctx.log.info(`Kept the existing ${target.path}.`);
-    return cancel();
+    return cancel(`kept the existing ${target.path}`);
   }
   return true;
 }
@@ -269,20 +269,20 @@ async function preflight(ctx: FeatureContext, o: BootstrapOptions, cluster: Clus
         'Apply RBAC',
         'Continue Without',
       );
-      if (choice === undefined) return cancel();
+      if (choice === undefined) return cancel('the RBAC question was dismissed');
       apply = choice === 'Apply RBAC';
     }
-    if (apply && !(await applyRbacCommand(ctx, { confirm: true }))) return cancel();
+    if (apply && !(await applyRbacCommand(ctx, { confirm: true }))) return cancel('applying the RBAC bindings failed');
   }
   const other = bad.filter((f) => !isRbacFinding(f));
   if (other.length && o.proceed !== true) {
-    if (o.proceed === false) return cancel();
+    if (o.proceed === false) return cancel('the preflight found problems');
     const choice = await ctx.prompter.warning(
       `The preflight found ${other.length === 1 ? 'a problem' : `${other.length} problems`} on ${cluster.context.name}.`,
       { modal: true, detail: other.map((f) => `• ${f.message}${f.fix ? `\n  ${f.fix}` : ''}`).join('\n') },
       'Bootstrap Anyway',
     );
-    if (choice !== 'Bootstrap Anyway') return cancel();
+    if (choice !== 'Bootstrap Anyway') return cancel('the preflight found problems');
   }
 }
 
