@@ -316,6 +316,25 @@ void describe('informer against a real API server', () => {
     await assertConsistent(inf, events, direct);
   });
 
+  void it("the server's watch timeout: bookmarks are taken silently and the watch resumes where it was, without a relist", async () => {
+    const inf = track(createCsrInformer(direct, { logger: testLogger, watchTimeoutSeconds: 3 }));
+    const { events } = record(inf);
+    await synced(inf);
+    await until('live', () => inf.state === 'live');
+    events.length = 0;
+    // Kubernetes 1.20 sends a bookmark near a watch's deadline once the collection moved past where the
+    // watch started: change something, then let the server end a few watches.
+    await createCsr('bookmark-1');
+    await until('a bookmark and resumed watches', () => inf.stats.bookmarks >= 1 && inf.stats.watches >= 3);
+    assert.equal(inf.stats.lists, 1, 'no relist');
+    assert.equal(inf.stats.relists, 0);
+    assert.deepEqual(events.map((e) => `${e.type} ${e.key}`), ['ADDED bookmark-1'], 'bookmarks and resumed watches emit nothing');
+    await createCsr('after-resume');
+    await until('after-resume', () => inf.get('after-resume'));
+    assert.equal(events.length, 2);
+    console.log(`watch timeout 3 s: ${inf.stats.watches} watches, ${inf.stats.bookmarks} bookmarks, resourceVersion ${inf.resourceVersion}`);
+  });
+
   void it('tokens: a token Secret appears (without its secret) and disappears', async () => {
     const inf = track(createTokenInformer(direct, { logger: testLogger }));
     const { events } = record(inf);

@@ -14,10 +14,9 @@ export interface RequestSummary {
 const MARK: Record<Verdict, string> = { pass: 'ok  ', warn: 'WARN', fail: 'FAIL' };
 const MD_MARK: Record<Verdict, string> = { pass: '✓', warn: '⚠', fail: '✗' };
 
-/** The reasons behind a verdict: the non-passing findings (or all of them when everything passed). */
+/** The reasons behind a verdict: the findings that did not pass (empty when everything passed). */
 export function reviewReasons(review: CsrReview): ReviewFinding[] {
-  const bad = review.findings.filter((f) => f.verdict !== 'pass');
-  return bad;
+  return review.findings.filter((f) => f.verdict !== 'pass');
 }
 
 export function summarizeRequest(csr: CsrInfo, review: CsrReview, now: Date = new Date()): RequestSummary {
