@@ -335,6 +335,18 @@ void describe('informer against a real API server', () => {
     console.log(`watch timeout 3 s: ${inf.stats.watches} watches, ${inf.stats.bookmarks} bookmarks, resourceVersion ${inf.resourceVersion}`);
   });
 
+  void it('resume from a snapshot: no list, only changes after its resourceVersion', async () => {
+    const snapshot = await direct.listCsrs();
+    await createCsr('after-snapshot');
+    const inf = track(createCsrInformer(direct, { logger: testLogger, resume: { resourceVersion: snapshot.resourceVersion, items: snapshot.items } }));
+    const { events } = record(inf);
+    assert.equal(inf.synced, true);
+    await until('after-snapshot', () => inf.get('after-snapshot'));
+    assert.equal(inf.stats.lists, 0);
+    assert.deepEqual(events.map((e) => `${e.type} ${e.key}`), ['ADDED after-snapshot']);
+    await assertConsistent(inf, events, direct);
+  });
+
   void it('tokens: a token Secret appears (without its secret) and disappears', async () => {
     const inf = track(createTokenInformer(direct, { logger: testLogger }));
     const { events } = record(inf);
