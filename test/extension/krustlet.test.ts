@@ -5,6 +5,7 @@
 import * as assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import * as net from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -82,6 +83,42 @@ async function clientKubeconfig(user: string): Promise<string> {
   const file = join(dirname(kubeconfig), `${user}.kubeconfig`);
   writeFileSync(file, yaml.dump(doc), { mode: 0o600 });
   return file;
+}
+
+/** A plain TCP pipe to the API server (TLS passes through untouched) that a test can cut and restore. */
+class TcpProxy {
+  private server?: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  port = 0;
+  constructor(private readonly target: { host: string; port: number }) {}
+  start(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const server = net.createServer((client) => {
+        const upstream = net.connect(this.target.port, this.target.host);
+        const kill = () => {
+          client.destroy();
+          upstream.destroy();
+          this.sockets.delete(client);
+          this.sockets.delete(upstream);
+        };
+        this.sockets.add(client).add(upstream);
+        for (const s of [client, upstream]) s.on('error', kill).on('close', kill);
+        client.pipe(upstream).pipe(client);
+      });
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => {
+        this.server = server;
+        this.port = (server.address() as net.AddressInfo).port;
+        resolve(this.port);
+      });
+    });
+  }
+  /** Drops every open connection (the watches with them) and refuses new ones until start(). */
+  stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
 }
 
 function children(api: KrustletApi, node?: KrustletNode): KrustletNode[] {
@@ -163,6 +200,9 @@ suite('Krustlet view and commands against a real control plane', function () {
 
   suiteTeardown(async () => {
     api?.setPrompter(undefined);
+    // Leave the shared control plane as found: this run's CSRs and tokens go.
+    for (const c of (await admin.listCsrs()).items) if (c.name.startsWith(`kt-${run}-`)) await admin.deleteCsr(c.name).catch(() => undefined);
+    if (bootstrapped) await admin.deleteToken(bootstrapped.tokenId).catch(() => undefined);
     await vscode.workspace.getConfiguration('krustlet').update('expectedHostnames', undefined, vscode.ConfigurationTarget.Global);
   });
 
@@ -447,6 +487,36 @@ suite('Krustlet view and commands against a real control plane', function () {
     await until(`token ${id} gone from the tree`, () => !treeToken(api, id));
   });
 
+  test('a dropped watch shows "reconnecting…", then recovers by itself: changes made meanwhile appear, without duplicates', async () => {
+    const target = new URL(admin.server);
+    const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port) });
+    const port = await proxy.start();
+    const copy = join(dirname(kubeconfig), `krustlet-test-${run}-proxy.kubeconfig`);
+    writeFileSync(copy, readFileSync(kubeconfig, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, `server: https://127.0.0.1:${port}`));
+    const cfg = vscode.workspace.getConfiguration('krustlet');
+    const name = `kt-${run}-late-tls`;
+    try {
+      await cfg.update('kubeconfig', copy, vscode.ConfigurationTarget.Global);
+      await until('connected through the proxy', () => api.service.state.kind === 'connected' && api.service.cluster?.server.endsWith(`:${port}`) && api.service.csrWatch.state === 'live');
+      await proxy.stop();
+      await until('the cluster node says reconnecting…', () => String(api.tree.getTreeItem(api.tree.clusterNode).description).includes('reconnecting…'));
+      // Meanwhile, another client adds a CSR.
+      await createCsr(name, krustletServingSpec(`kt-${run}-late`, '172.17.0.5'), { user: `system:node:kt-${run}-late`, groups: ['system:nodes', 'system:authenticated'] });
+      await proxy.start();
+      await until(`${name} in the tree after the watch came back`, () => treeCsr(api, name));
+      await until('live again', () => api.service.csrWatch.state === 'live' && !String(api.tree.getTreeItem(api.tree.clusterNode).description).includes('reconnecting'));
+      const inTree = children(api, api.tree.csrsGroup).filter((n) => n.kind === 'csr').map((n) => n.info.name);
+      assert.equal(new Set(inTree).size, inTree.length, 'no duplicates in the tree');
+      const inApi = (await admin.listCsrs()).items.map((c) => c.name);
+      assert.deepEqual([...inTree].sort(), [...inApi].sort());
+    } finally {
+      await proxy.stop();
+      await cfg.update('kubeconfig', kubeconfig, vscode.ConfigurationTarget.Global);
+      rmSync(copy, { force: true });
+    }
+    await until('connected to the admin kubeconfig', () => api.service.state.kind === 'connected' && api.service.cluster?.server === admin.server && api.service.csrWatch.state === 'live');
+  });
+
   test('an unreachable cluster shows the unreachable state (no roots), and an edit of the kubeconfig on disk is followed', async () => {
     // Next to the original, so relative file references (CA, client certificate) still resolve.
     const copy = join(dirname(kubeconfig), `krustlet-test-${run}.kubeconfig`);
@@ -458,6 +528,7 @@ suite('Krustlet view and commands against a real control plane', function () {
     try {
       await until('unreachable state', () => api.service.state.kind === 'unreachable');
       assert.deepEqual(children(api), []);
+      assert.match(api.service.state.message ?? '', /127\.0\.0\.1:9/, 'the message names the server');
       // Fix the file on disk: the view follows without a setting change.
       writeFileSync(copy, real);
       await until('connected again after the kubeconfig changed on disk', () => api.service.state.kind === 'connected' && api.service.csrWatch.state === 'live');

@@ -227,5 +227,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
 export function registerClusterView(service: ClusterService): { provider: ClusterTreeProvider; view: vscode.TreeView<KrustletNode>; disposables: vscode.Disposable[] } {
   const provider = new ClusterTreeProvider(service);
   const view = vscode.window.createTreeView(Views.cluster, { treeDataProvider: provider, canSelectMany: true, showCollapseAll: false });
-  return { provider, view, disposables: [provider, view] };
+  // The welcome content (viewsWelcome) is static: the message above it says what exactly went wrong.
+  const showState = service.onDidChange((c) => {
+    if (c.kind !== 'connection') return;
+    const s = service.state;
+    view.message = s.kind === 'connected' || s.kind === 'connecting' || s.kind === 'idle' ? undefined : s.message;
+  });
+  return { provider, view, disposables: [provider, showState, view] };
 }
