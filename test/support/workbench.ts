@@ -89,7 +89,13 @@ export async function openWorkbench(url: string, o: OpenOptions = {}): Promise<W
     if (o.logFile) mkdirSync(dirname(o.logFile), { recursive: true });
     const emit = (line: string): void => {
       consoleLines.push(line);
-      if (o.logFile) appendFileSync(o.logFile, `${line}\n`);
+      if (o.logFile) {
+        // a log that cannot be written (e.g. its folder removed meanwhile) must not end the run
+        try {
+          mkdirSync(dirname(o.logFile), { recursive: true });
+          appendFileSync(o.logFile, `${line}\n`);
+        } catch { /* keep going; consoleLines still has it */ }
+      }
       o.onConsole?.(line);
     };
     // keep console order although argument values arrive asynchronously
