@@ -119,7 +119,7 @@ void test('the stand-in joins: client CSR auto-approved, kubeconfig, serving CSR
   await csrs.whenSynced();
   const t0 = Date.now();
   const agent = runAgent(cl, { onLine: (line) => model.apply({ type: 'agentOutput', line }) });
-  model.apply({ type: 'agentStarted', pid: agent.child.pid });
+  model.apply({ type: 'agentStarted', pid: agent.child.pid, at: new Date(t0) });
   void agent.exited.then((x) => model.apply({ type: 'agentExited', exitCode: x.code ?? undefined, signal: x.signal ?? undefined }));
   try {
     assert.equal(await agent.waitForLine(/./), 'krustlet-wasi (stand-in for tests; simulated)');

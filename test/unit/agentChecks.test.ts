@@ -186,6 +186,8 @@ void test('data dir missing (offer to create) or not writable (error)', async ()
   writeFileSync(file, '');
   const isFile = (await runAgentChecks(resolveAgentOptions(opts({ dataDir: file }), host()), deps())).filter((f) => f.id === 'data-dir');
   assert.ok(isFile.some((f) => f.severity === 'error'));
+  const under = (await runAgentChecks(resolveAgentOptions(opts({ dataDir: join(file, 'data') }), host()), deps())).filter((f) => f.id === 'data-dir');
+  assert.ok(under.some((f) => f.severity === 'error' && /a file, not a folder/.test(f.message)), formatFindings(under));
   // A folder the agent's user may not write: as root (who may write anywhere) run the check as 'nobody'.
   const ro = join(dir, 'ro');
   mkdirSync(join(ro, 'config'), { recursive: true });

@@ -194,3 +194,32 @@ void test('JoinProgressModel notifies listeners on change only', () => {
   assert.deepEqual(phases, ['joining', 'awaiting-approval']);
   assert.equal(m.progress.phase, 'failed');
 });
+
+void test('a Node left Ready by an earlier run does not count until this agent writes a heartbeat', () => {
+  const start = new Date('2026-01-01T10:00:00.700Z');
+  const base: JoinEvent[] = [
+    { type: 'file', file: 'kubeconfig', exists: true },
+    { type: 'file', file: 'certFile', exists: true },
+    { type: 'file', file: 'privateKeyFile', exists: true },
+    { type: 'agentStarted', at: start },
+  ];
+  // before the agent starts, a Ready node is an earlier run's
+  const before = run([{ type: 'node', name: 'box', registered: true, ready: true, heartbeat: new Date('2026-01-01T09:59:00Z') }]);
+  assert.equal(deriveJoinProgress(before).phase, 'idle');
+  assert.equal(deriveJoinProgress(before).steps.find((x) => x.id === 'nodeReady')?.detail, 'box Ready from an earlier run');
+  const old = run([...base, { type: 'node', name: 'box', registered: true, ready: true, heartbeat: new Date('2026-01-01T09:59:00Z') }]);
+  assert.equal(deriveJoinProgress(old).phase, 'joining');
+  assert.equal(states(old).nodeReady, 'active');
+  // same second as the start (heartbeats have whole seconds) counts
+  const fresh = run([{ type: 'node', name: 'box', registered: true, ready: true, heartbeat: new Date('2026-01-01T10:00:00Z') }], old);
+  assert.equal(deriveJoinProgress(fresh).phase, 'ready');
+});
+
+void test('an agent that exits with an error after Ready is a failure (its node goes NotReady); a requested stop is not', () => {
+  const ready = run(happy);
+  let p = deriveJoinProgress(applyJoinEvent(ready, { type: 'agentExited', exitCode: 1 }));
+  assert.equal(p.phase, 'failed');
+  assert.equal(p.failure?.step, 'agentRunning');
+  p = deriveJoinProgress(run([{ type: 'agentStopRequested' }, { type: 'agentExited', exitCode: 143 }], ready));
+  assert.equal(p.phase, 'stopped');
+});

@@ -36,9 +36,10 @@ void test('watchFiles: initial state, then files appearing in folders that do no
 });
 
 void test('toNodeFact reads the Ready condition', () => {
-  assert.deepEqual(toNodeFact({ metadata: { name: 'n', resourceVersion: '5' }, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] } }), {
-    name: 'n', ready: true, reason: 'KubeletReady', message: undefined, resourceVersion: '5',
-  });
+  assert.deepEqual(
+    toNodeFact({ metadata: { name: 'n', resourceVersion: '5' }, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: '2026-01-02T03:04:05Z' }] } }),
+    { name: 'n', ready: true, reason: 'KubeletReady', message: undefined, heartbeat: new Date('2026-01-02T03:04:05Z'), resourceVersion: '5' },
+  );
   assert.equal(toNodeFact({ metadata: { name: 'n' } })?.ready, undefined);
   assert.equal(toNodeFact({}), undefined);
 });

@@ -341,17 +341,23 @@ async function checkDataDir(r: ResolvedAgentOptions): Promise<AgentCheckFinding[
       // Find the nearest existing ancestor: can we create it?
       let parent = dirname(dir);
       while (parent !== dirname(parent) && !(await exists(parent))) parent = dirname(parent);
-      const writable = await fs.access(parent, fsc.W_OK).then(
-        () => true,
+      const parentIsDir = await fs.stat(parent).then(
+        (p) => p.isDirectory(),
         () => false,
       );
+      const writable =
+        parentIsDir &&
+        (await fs.access(parent, fsc.W_OK).then(
+          () => true,
+          () => false,
+        ));
       missing.push(dir);
       out.push({
         id: 'data-dir',
         severity: writable ? 'warning' : 'error',
         message: writable
           ? `Folder ${dir} does not exist; krustlet-wasi does not create it (a commonly reported failure).`
-          : `Folder ${dir} does not exist and cannot be created (${parent} is not writable).`,
+          : `Folder ${dir} does not exist and cannot be created (${parent} is ${parentIsDir ? 'not writable' : 'a file, not a folder'}).`,
         fix: writable ? { id: 'create-data-dir', label: `Create ${dir}`, target: dir } : { id: 'choose-data-dir', label: 'Choose Data Folder…' },
       });
       continue;

@@ -37,6 +37,7 @@ export type CsrFact = CsrState | 'absent';
 export interface AgentProcessFact {
   state: 'not-started' | 'running' | 'exited';
   pid?: number;
+  startedAt?: Date;
   exitCode?: number;
   signal?: string;
   /** True when we asked it to stop (Stop Agent / task terminated): an exit then is not a failure. */
@@ -60,19 +61,21 @@ export interface JoinFacts {
   approvalRequested: boolean;
   clientCsr: CsrFact;
   servingCsr: CsrFact;
-  node: { registered: boolean; ready?: boolean; reason?: string; message?: string };
+  node: { registered: boolean; ready?: boolean; reason?: string; message?: string; heartbeat?: Date };
 }
 
 export type JoinEvent =
   | { type: 'token'; state: 'created' | 'expired' | 'missing' }
   | { type: 'file'; file: 'bootstrapConfig' | 'kubeconfig' | 'certFile' | 'privateKeyFile'; exists: boolean }
-  | { type: 'agentStarted'; pid?: number }
+  /** `at`: when it started (this machine's clock), to tell this run's node heartbeats from older ones. */
+  | { type: 'agentStarted'; pid?: number; at?: Date }
   | { type: 'agentOutput'; line: string }
   | { type: 'agentStopRequested' }
   | { type: 'agentExited'; exitCode?: number; signal?: string }
   /** A CSR from the informer/API; `deleted` when it went away. Unrelated names are ignored. */
   | { type: 'csr'; csr: Pick<CsrInfo, 'name' | 'state'>; deleted?: boolean }
-  | { type: 'node'; name: string; registered: boolean; ready?: boolean; reason?: string; message?: string };
+  /** `heartbeat`: the Ready condition's lastHeartbeatTime (written by the agent, on this machine's clock). */
+  | { type: 'node'; name: string; registered: boolean; ready?: boolean; reason?: string; message?: string; heartbeat?: Date };
 
 export const TAIL_LINES = 20;
 
@@ -107,7 +110,7 @@ export function applyJoinEvent(f: JoinFacts, e: JoinEvent): JoinFacts {
       return { ...f, [e.file]: e.exists };
     case 'agentStarted':
       // A new run: forget the previous process's output and exit.
-      return { ...f, agent: { state: 'running', pid: e.pid }, tail: [], approvalRequested: false };
+      return { ...f, agent: { state: 'running', pid: e.pid, startedAt: e.at }, tail: [], approvalRequested: false };
     case 'agentOutput': {
       const lines = e.line.split(/\r?\n/).filter((l) => l.length > 0);
       if (!lines.length) return f;
@@ -127,7 +130,7 @@ export function applyJoinEvent(f: JoinFacts, e: JoinEvent): JoinFacts {
     }
     case 'node':
       if (e.name !== f.nodeName) return f;
-      return { ...f, node: { registered: e.registered, ready: e.ready, reason: e.reason, message: e.message } };
+      return { ...f, node: { registered: e.registered, ready: e.ready, reason: e.reason, message: e.message, heartbeat: e.heartbeat } };
   }
 }
 
@@ -192,6 +195,18 @@ export function explainAgentOutput(tail: string[], f: Pick<JoinFacts, 'servingCs
   return {};
 }
 
+/**
+ * A Ready Node counts for this run only once the agent started and wrote its heartbeat after that (a
+ * Node left Ready by an earlier run stays Ready for a while). Heartbeats have whole seconds.
+ */
+function heartbeatIsFresh(f: JoinFacts): boolean {
+  if (f.agent.state === 'not-started') return false;
+  const started = f.agent.startedAt;
+  const beat = f.node.heartbeat;
+  if (!started || !beat) return true;
+  return beat.getTime() >= Math.floor(started.getTime() / 1000) * 1000;
+}
+
 /** Pure: steps, phase and failure from the facts. */
 export function deriveJoinProgress(f: JoinFacts): JoinProgress {
   const agentRan = f.agent.state !== 'not-started';
@@ -206,7 +221,7 @@ export function deriveJoinProgress(f: JoinFacts): JoinProgress {
     servingCsrPending: f.servingCsr !== 'absent' || servingDone || f.approvalRequested,
     servingCsrApproved: isApproved(f.servingCsr) || servingDone,
     servingCertWritten: f.certFile && f.privateKeyFile,
-    nodeReady: f.node.registered && f.node.ready === true,
+    nodeReady: f.node.registered && f.node.ready === true && heartbeatIsFresh(f),
   };
   const skipped: Partial<Record<JoinStepId, string>> = {};
   if (skipClient) {
@@ -244,14 +259,16 @@ export function deriveJoinProgress(f: JoinFacts): JoinProgress {
   }
 
   const firstOpen = JOIN_STEPS.find((s) => !done[s.id] && !skipped[s.id])?.id;
-  if (!failure && f.agent.state === 'exited' && !done.nodeReady) {
+  // A stopped agent is not a failure; one that exits on its own with an error is, even after Ready
+  // (its node goes NotReady).
+  if (!failure && f.agent.state === 'exited' && (!done.nodeReady || (f.agent.exitCode !== undefined && f.agent.exitCode !== 0 && !f.agent.stopRequested))) {
     const a = f.agent;
     const stopped = a.stopRequested || a.exitCode === 0 || (a.exitCode === undefined && (a.signal === 'SIGINT' || a.signal === 'SIGTERM'));
     if (!stopped) {
       const why = explainAgentOutput(f.tail, f);
       const code = a.exitCode !== undefined ? `code ${a.exitCode}` : `signal ${a.signal ?? 'unknown'}`;
       failure = {
-        step: firstOpen ?? 'nodeReady',
+        step: firstOpen ?? 'agentRunning',
         reason: `The agent exited with ${code}${why.reason ? `: ${why.reason}` : '.'}`,
         hint: why.hint,
         exitCode: f.agent.exitCode,
@@ -320,7 +337,9 @@ function stepDetail(id: JoinStepId, f: JoinFacts): string | undefined {
     case 'servingCsrApproved':
       return f.servingCsr !== 'absent' ? `${f.servingCsrName}: ${f.servingCsr}` : undefined;
     case 'nodeReady':
-      return f.node.registered ? (f.node.ready ? `${f.nodeName} Ready` : `${f.nodeName} registered, not Ready${f.node.reason ? ` (${f.node.reason})` : ''}`) : undefined;
+      if (!f.node.registered) return undefined;
+      if (!f.node.ready) return `${f.nodeName} registered, not Ready${f.node.reason ? ` (${f.node.reason})` : ''}`;
+      return heartbeatIsFresh(f) ? `${f.nodeName} Ready` : `${f.nodeName} Ready from an earlier run`;
     default:
       return undefined;
   }

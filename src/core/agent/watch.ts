@@ -99,7 +99,7 @@ export function watchFiles(
 
 interface RawNode {
   metadata?: { name?: string; resourceVersion?: string };
-  status?: { conditions?: { type?: string; status?: string; reason?: string; message?: string }[] };
+  status?: { conditions?: { type?: string; status?: string; reason?: string; message?: string; lastHeartbeatTime?: string }[] };
 }
 
 export interface NodeFact {
@@ -107,6 +107,7 @@ export interface NodeFact {
   ready?: boolean;
   reason?: string;
   message?: string;
+  heartbeat?: Date;
   resourceVersion?: string;
 }
 
@@ -119,6 +120,7 @@ export function toNodeFact(raw: RawNode): NodeFact | undefined {
     ready: ready ? ready.status === 'True' : undefined,
     reason: ready?.reason,
     message: ready?.message,
+    heartbeat: ready?.lastHeartbeatTime ? new Date(ready.lastHeartbeatTime) : undefined,
     resourceVersion: raw.metadata?.resourceVersion,
   };
 }
@@ -131,7 +133,7 @@ export function watchNode(cluster: Cluster, nodeName: string, emit: (e: JoinEven
     { logger: log },
   );
   const send = (n: NodeFact | undefined) =>
-    emit(n ? { type: 'node', name: nodeName, registered: true, ready: n.ready, reason: n.reason, message: n.message } : { type: 'node', name: nodeName, registered: false });
+    emit(n ? { type: 'node', name: nodeName, registered: true, ready: n.ready, reason: n.reason, message: n.message, heartbeat: n.heartbeat } : { type: 'node', name: nodeName, registered: false });
   const offs = [
     informer.onSynced((items) => send(items.find((n) => n.name === nodeName))),
     informer.onEvent((e) => {

@@ -28,13 +28,14 @@ export function registerAgentFeatures(ctx: FeatureContext): vscode.Disposable[] 
   const processRuns = new Map<vscode.TaskExecution, ReturnType<AgentRuns['begin']>>();
   const onTaskStart = vscode.tasks.onDidStartTaskProcess((e) => {
     const def = e.execution.task.definition;
-    if (!isKrustletDefinition(def)) return;
+    // Start Agent's own task (a CustomExecution) is followed by Start Agent itself.
+    if (!isKrustletDefinition(def) || !(e.execution.task.execution instanceof vscode.ProcessExecution)) return;
     const folder = typeof e.execution.task.scope === 'object' ? e.execution.task.scope : undefined;
     try {
       const cl = buildAgentCommandLine(agentOptionsFor(folder, pickAgentSettings(def)), agentHost(folder));
       const run = runs.begin(cl.resolved, 'task');
       run.execution = e.execution;
-      run.apply({ type: 'agentStarted', pid: e.processId });
+      run.apply({ type: 'agentStarted', pid: e.processId, at: new Date() });
       processRuns.set(e.execution, run);
     } catch (err) {
       ctx.log.warn(`Not following the krustlet task: ${describeError(err)}`);
@@ -58,7 +59,7 @@ export function registerAgentFeatures(ctx: FeatureContext): vscode.Disposable[] 
       const cl = buildAgentCommandLine(agentOptionsFor(folder, marker.settings), agentHost(folder));
       const run = runs.begin(cl.resolved, 'debug');
       run.debugSession = s;
-      run.apply({ type: 'agentStarted' });
+      run.apply({ type: 'agentStarted', at: new Date() });
       debugRuns.set(s.id, run);
     } catch (err) {
       ctx.log.warn(`Not following the krustlet debug session: ${describeError(err)}`);

@@ -179,7 +179,7 @@ export class StartAgent {
       TASK_NAME,
       TASK_SOURCE,
       agentPtyExecution(cl, folder?.uri.fsPath, {
-        onStart: (pid) => run.apply({ type: 'agentStarted', pid }),
+        onStart: (pid) => run.apply({ type: 'agentStarted', pid, at: new Date() }),
         onLine: (line) => run.apply({ type: 'agentOutput', line }),
         onExit: (code, signal) => run.apply({ type: 'agentExited', exitCode: code, signal }),
         onStopRequested: () => run.apply({ type: 'agentStopRequested' }),

@@ -1,0 +1,376 @@
+// The agent feature in a real VS Code against the real control plane (KRUSTLET_TEST_KUBECONFIG), with
+// the stand-in krustlet-wasi (test/fixtures/agent) as `krustlet.agentPath`: the task provider, debug
+// resolution in both debugger shapes and without a debugger, each pre-start check through Start Agent,
+// and Start Agent joining a node — serving CSR pending in the status bar, approved through the tree's
+// command, progress Ready — plus a port in use failing visibly. Waits are on events (or polls bounded
+// by mocha's timeout); nothing asserts on elapsed time.
+import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as vscode from 'vscode';
+import { buildAgentCommandLine } from '../../src/core/agent/commandLine';
+import { connect, type Cluster } from '../../src/core/cluster';
+import type { KrustletApi } from '../../src/extension';
+import { KrustletDebugConfigurationProvider } from '../../src/vscode/agent/debug';
+import { agentHost, agentOptionsFor } from '../../src/vscode/agent/definition';
+import type { StartAgentOptions, StartAgentResult } from '../../src/vscode/agent/start';
+import { KrustletTaskProvider } from '../../src/vscode/agent/tasks';
+import type { ExtensionLog } from '../../src/vscode/log';
+import type { PickItem, Prompter } from '../../src/vscode/prompter';
+import { krustletServingSpec, makeCsr, SERVING_USAGES } from '../support/csrFactory';
+
+const EXTENSION_ID = 'krustlet-tools.krustlet-bootstrap';
+const kubeconfig = process.env.KRUSTLET_TEST_KUBECONFIG ?? '';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>): Promise<T> {
+  waitingFor = what;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    await sleep(50);
+  }
+}
+let waitingFor = '';
+
+/** Records every prompt; answers from a script (default: dismiss). */
+class Recorder implements Prompter {
+  readonly asked: { kind: string; message: string; items: string[] }[] = [];
+  constructor(private readonly answer: (message: string, items: string[]) => string | undefined = () => undefined) {}
+  quickPick<T>(items: PickItem<T>[], options: { title: string }): Promise<T | undefined> {
+    this.asked.push({ kind: 'quickPick', message: options.title, items: items.map((i) => i.label) });
+    return Promise.resolve(undefined);
+  }
+  inputBox(): Promise<string | undefined> {
+    return Promise.resolve(undefined);
+  }
+  warning<T extends string>(message: string, _o: { modal?: boolean }, ...items: T[]): Promise<T | undefined> {
+    this.asked.push({ kind: 'warning', message, items });
+    return Promise.resolve(this.answer(message, items) as T | undefined);
+  }
+  info<T extends string>(message: string, _o: { modal?: boolean }, ...items: T[]): Promise<T | undefined> {
+    this.asked.push({ kind: 'info', message, items });
+    return Promise.resolve(undefined);
+  }
+  error<T extends string>(message: string, ...items: T[]): Promise<T | undefined> {
+    this.asked.push({ kind: 'error', message, items });
+    return Promise.resolve(this.answer(message, items) as T | undefined);
+  }
+  pickWorkspaceFolder(): Promise<vscode.WorkspaceFolder | undefined> {
+    return Promise.resolve(vscode.workspace.workspaceFolders?.[0]);
+  }
+}
+
+const silentLog = { debug() {}, info() {}, warn() {}, error() {}, channel: undefined, recentLines: () => [], show() {}, dispose() {} } as unknown as ExtensionLog;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in agent, real control plane)', function () {
+  this.timeout(90_000);
+  let api: KrustletApi;
+  let admin: Cluster;
+  let folder: vscode.WorkspaceFolder;
+  let standin: string;
+  let work: string;
+  let port: number;
+  const run = randomBytes(3).toString('hex');
+  const HOST = `Ag-${run}`; // mixed case on purpose: CSR <hostname>-tls keeps it, the node name is lowercased
+  const NODE = HOST.toLowerCase();
+  const BOOT_REL = `.krustlet-agent-${run}/bootstrap.conf`;
+  let bootPath: string;
+  const figures: string[] = [];
+
+  const startAgent = (o: StartAgentOptions) => vscode.commands.executeCommand<StartAgentResult>('krustlet.startAgent', o);
+  const base = (): StartAgentOptions => ({ folder: folder.name, hostname: HOST, nodeIp: '127.0.0.1', addr: '127.0.0.1', port, dataDir: join(work, 'data') });
+
+  suiteSetup(async () => {
+    assert.ok(kubeconfig && existsSync(kubeconfig), "KRUSTLET_TEST_KUBECONFIG must name the control plane's admin kubeconfig");
+    const ext = vscode.extensions.getExtension<KrustletApi>(EXTENSION_ID);
+    assert.ok(ext);
+    api = await ext.activate();
+    admin = await connect({ kubeconfigPath: kubeconfig });
+    const f = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(f, 'the test run opens a workspace folder');
+    folder = f;
+    standin = join(ext.extensionPath, 'test', 'fixtures', 'agent', 'krustlet-wasi');
+    assert.ok(existsSync(standin), `the stand-in agent ${standin} exists`);
+    work = mkdtempSync(join(tmpdir(), 'krustlet-agent-ext-'));
+    mkdirSync(join(work, 'data', 'config'), { recursive: true });
+    port = await freePort();
+    const cfg = vscode.workspace.getConfiguration('krustlet');
+    await cfg.update('kubeconfig', kubeconfig, vscode.ConfigurationTarget.Global);
+    await cfg.update('context', undefined, vscode.ConfigurationTarget.Global);
+    await cfg.update('agentPath', standin, vscode.ConfigurationTarget.Global);
+    await vscode.workspace.getConfiguration('krustlet', folder.uri).update('bootstrapConfigPath', BOOT_REL, vscode.ConfigurationTarget.WorkspaceFolder);
+    bootPath = join(folder.uri.fsPath, BOOT_REL);
+    await until('connected with both watches live', () =>
+      api.service.state.kind === 'connected' && api.service.csrWatch.state === 'live' && api.service.tokenWatch.state === 'live' && api.service.cluster?.server === admin.server,
+    );
+  });
+
+  suiteTeardown(async () => {
+    api?.setPrompter(undefined);
+    await vscode.commands.executeCommand('krustlet.stopAgent').then(undefined, () => undefined);
+    await vscode.workspace.getConfiguration('krustlet', folder.uri).update('bootstrapConfigPath', undefined, vscode.ConfigurationTarget.WorkspaceFolder);
+    await vscode.workspace.getConfiguration('krustlet').update('agentPath', undefined, vscode.ConfigurationTarget.Global);
+    rmSync(dirname(bootPath), { recursive: true, force: true });
+    if (work) rmSync(work, { recursive: true, force: true });
+    if (figures.length) console.log(`    figures: ${figures.join('; ')}`);
+  });
+
+  teardown(function () {
+    if (this.currentTest?.state === 'failed') console.log(`    (was waiting for: ${waitingFor})\n    last log lines:\n${api?.logLines().slice(-25).map((l) => `      ${l}`).join('\n')}`);
+    api?.setPrompter(undefined);
+  });
+
+  test('no bootstrap config yet: the provider offers no krustlet task for the folder', async () => {
+    const tasks = await vscode.tasks.fetchTasks({ type: 'krustlet' });
+    assert.equal(tasks.filter((t) => t.source === 'krustlet' && typeof t.scope === 'object' && t.scope.name === folder.name).length, 0);
+  });
+
+  test('after Bootstrap the provider offers "run krustlet-wasi" as a ProcessExecution of the agent with the shared command line', async () => {
+    const r = await vscode.commands.executeCommand<{ path: string } | undefined>('krustlet.bootstrap', {
+      context: admin.context.name, ttl: '1h', folder: folder.name, overwrite: true, applyRbac: true, proceed: true, gitignore: false, notify: false,
+    });
+    assert.ok(r, `Bootstrap returned nothing:\n${api.logLines().slice(-15).join('\n')}`);
+    assert.equal(r.path, bootPath);
+    const tasks = await vscode.tasks.fetchTasks({ type: 'krustlet' });
+    const task = tasks.find((t) => t.source === 'krustlet' && typeof t.scope === 'object' && t.scope.name === folder.name);
+    assert.ok(task, `tasks: ${tasks.map((t) => `${t.source}/${t.name}`).join(', ')}`);
+    assert.equal(task.name, 'run krustlet-wasi');
+    assert.deepEqual(task.definition, { type: 'krustlet', bootstrapFile: BOOT_REL });
+    const exec = task.execution;
+    assert.ok(exec instanceof vscode.ProcessExecution, 'a ProcessExecution (no shell quoting)');
+    assert.equal(exec.process, standin);
+    const expected = buildAgentCommandLine(agentOptionsFor(folder, { bootstrapFile: BOOT_REL }), agentHost(folder));
+    assert.deepEqual(exec.args, expected.args);
+    assert.deepEqual(exec.args.slice(-2), ['--bootstrap-file', bootPath]);
+    assert.equal(exec.options?.env?.KUBECONFIG, expected.env.KUBECONFIG);
+  });
+
+  test('resolveTask keeps the tasks.json definition object and maps its properties onto flags', () => {
+    const provider = new KrustletTaskProvider({ log: silentLog, prompter: new Recorder(), findExecutable: () => Promise.resolve(standin) });
+    const def = { type: 'krustlet', port: 3100, nodeIp: '10.0.2.2', hostname: 'Edge', nodeLabels: { team: 'wasm' }, kubeconfig: 'agent/kubeconfig', env: { RUST_LOG: 'info' } };
+    const resolved = provider.resolveTask(new vscode.Task(def, folder, 'my agent', 'Workspace'));
+    assert.ok(resolved);
+    assert.equal(resolved.definition, def, 'the same definition object');
+    assert.equal(resolved.name, 'my agent');
+    const exec = resolved.execution as vscode.ProcessExecution;
+    assert.deepEqual(exec.args, ['--port', '3100', '--hostname', 'Edge', '--node-ip', '10.0.2.2', '--bootstrap-file', bootPath, '--node-labels', 'team=wasm']);
+    assert.equal(exec.options?.env?.KUBECONFIG, join(folder.uri.fsPath, 'agent', 'kubeconfig'));
+    assert.equal(exec.options?.env?.RUST_LOG, 'info');
+    assert.equal(provider.resolveTask(new vscode.Task({ type: 'shell' }, folder, 'x', 'Workspace')), undefined);
+  });
+
+  test('agent binary not found: a clear message with a button to the krustlet.agentPath setting', async () => {
+    const p = new Recorder();
+    const provider = new KrustletTaskProvider({ log: silentLog, prompter: p, findExecutable: () => Promise.resolve(undefined) });
+    assert.equal(await provider.warnIfMissing('krustlet-wasi'), true);
+    assert.equal(p.asked.length, 1);
+    assert.match(p.asked[0].message, /'krustlet-wasi' was not found on PATH/);
+    assert.deepEqual(p.asked[0].items, ['Open Setting']);
+    // and through Start Agent, with the setting pointing nowhere
+    const rec = new Recorder();
+    api.setPrompter(rec);
+    await vscode.workspace.getConfiguration('krustlet').update('agentPath', join(work, 'no-such-agent'), vscode.ConfigurationTarget.Global);
+    try {
+      const r = await startAgent({ ...base(), checksOnly: true, fixes: {}, proceed: false });
+      assert.equal(r.started, false);
+      assert.match(r.reason ?? '', /agent binary was not found/);
+      await until('the not-found message', () => rec.asked.find((a) => a.kind === 'error' && a.items.includes('Open Setting')));
+    } finally {
+      await vscode.workspace.getConfiguration('krustlet').update('agentPath', standin, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  test('debug: resolves into CodeLLDB (lldb) when installed, with the same args and env as the task', async () => {
+    const provider = new KrustletDebugConfigurationProvider({ prompter: new Recorder(), getExtension: (id) => (id === 'vadimcn.vscode-lldb' ? {} : undefined) });
+    const c = await provider.resolveDebugConfiguration(folder, { type: 'krustlet', request: 'launch', name: 'agent', program: standin, port: 3200, nodeIp: '127.0.0.1' });
+    assert.ok(c);
+    const cl = buildAgentCommandLine(agentOptionsFor(folder, { port: 3200, nodeIp: '127.0.0.1' }, standin), agentHost(folder));
+    assert.equal(c.type, 'lldb');
+    assert.equal(c.request, 'launch');
+    assert.equal(c.program, standin);
+    assert.deepEqual(c.args, cl.args);
+    assert.deepEqual(c.env, cl.env);
+    assert.deepEqual(c.sourceLanguages, ['rust']);
+    assert.equal(c.cwd, folder.uri.fsPath);
+  });
+
+  test('debug: resolves into cppdbg when only C/C++ is installed (environment as a list)', async () => {
+    const provider = new KrustletDebugConfigurationProvider({ prompter: new Recorder(), getExtension: (id) => (id === 'ms-vscode.cpptools' ? {} : undefined) });
+    const c = await provider.resolveDebugConfiguration(folder, { type: 'krustlet', request: 'launch', name: 'agent', program: standin, env: { RUST_LOG: 'debug' } });
+    assert.ok(c);
+    const cl = buildAgentCommandLine(agentOptionsFor(folder, { env: { RUST_LOG: 'debug' } }, standin), agentHost(folder));
+    assert.equal(c.type, 'cppdbg');
+    assert.deepEqual(c.args, cl.args);
+    assert.deepEqual(c.environment, Object.entries(cl.env).map(([name, value]) => ({ name, value })));
+    assert.equal(c.MIMode, 'gdb');
+    assert.equal(c.externalConsole, false);
+  });
+
+  test('debug: neither debugger installed → a message naming both, and the launch is aborted', async () => {
+    const p = new Recorder();
+    const provider = new KrustletDebugConfigurationProvider({ prompter: p, getExtension: () => undefined });
+    const c = await provider.resolveDebugConfiguration(folder, { type: 'krustlet', request: 'launch', name: 'agent', program: standin });
+    assert.equal(c, undefined);
+    assert.match(p.asked[0].message, /CodeLLDB \(vadimcn\.vscode-lldb\).*C\/C\+\+ \(ms-vscode\.cpptools\)/);
+    // F5 without launch.json takes the initial configuration (program ${workspaceFolder}/target/debug/krustlet-wasi)
+    const p2 = new Recorder();
+    const withLldb = new KrustletDebugConfigurationProvider({ prompter: p2, getExtension: () => ({}) });
+    assert.equal(await withLldb.resolveDebugConfiguration(folder, { type: '', request: '', name: '' }), undefined);
+    await until('the not-found message for the initial configuration', () => p2.asked.length > 0);
+    assert.ok(p2.asked[0].message.includes(join(folder.uri.fsPath, 'target', 'debug', 'krustlet-wasi')), p2.asked[0].message);
+    // the registered provider (activated on onDebugResolve:krustlet) says the same in this VS Code, which has neither
+    const rec = new Recorder();
+    api.setPrompter(rec);
+    const started = await vscode.debug.startDebugging(folder, { type: 'krustlet', request: 'launch', name: 'agent', program: standin });
+    assert.equal(started, false);
+    assert.ok(rec.asked.some((a) => /vadimcn\.vscode-lldb/.test(a.message) && /ms-vscode\.cpptools/.test(a.message)), JSON.stringify(rec.asked));
+  });
+
+  test('pre-start checks: bootstrap config missing → offer a new Bootstrap', async () => {
+    const r = await startAgent({ ...base(), bootstrapFile: join(work, 'missing.conf'), checksOnly: true, fixes: {}, proceed: false });
+    const f = r.findings.find((x) => x.id === 'bootstrap-config');
+    assert.equal(f?.severity, 'error');
+    assert.equal(f?.fix?.id, 'new-bootstrap');
+    assert.match(r.reason ?? '', /not started/);
+  });
+
+  test('pre-start checks: token gone from the cluster (expired tokens are deleted) → error with new Bootstrap', async () => {
+    const other = join(work, 'revoked', 'bootstrap.conf');
+    const b = await vscode.commands.executeCommand<{ tokenId: string } | undefined>('krustlet.bootstrap', {
+      context: admin.context.name, ttl: '1h', outputPath: other, overwrite: true, applyRbac: false, proceed: true, gitignore: false, notify: false,
+    });
+    assert.ok(b);
+    await admin.deleteToken(b.tokenId);
+    const r = await startAgent({ ...base(), bootstrapFile: other, checksOnly: true, fixes: {}, proceed: true });
+    const f = r.findings.find((x) => x.id === 'token');
+    assert.equal(f?.severity, 'error', JSON.stringify(r.findings));
+    assert.match(f?.message ?? '', /does not exist in the cluster/);
+    assert.equal(f?.fix?.id, 'new-bootstrap');
+  });
+
+  test('pre-start checks: a bootstrap config for another cluster than the selected context → warning', async () => {
+    const other = join(work, 'elsewhere.conf');
+    writeFileSync(other, readFileSync(bootPath, 'utf8').replace(/server: \S+/, 'server: https://10.99.0.1:6443'), { mode: 0o600 });
+    const r = await startAgent({ ...base(), bootstrapFile: other, checksOnly: true, fixes: {}, proceed: true });
+    const f = r.findings.find((x) => x.id === 'other-cluster');
+    assert.equal(f?.severity, 'warning');
+    assert.match(f?.message ?? '', /10\.99\.0\.1/);
+  });
+
+  test('pre-start checks: the agent kubeconfig exists → explained, and moved aside when asked', async () => {
+    const kc = join(work, 'data', 'config', 'kubeconfig');
+    writeFileSync(kc, '{"current-context":"krustlet"}');
+    const r = await startAgent({ ...base(), checksOnly: true, fixes: { 'move-kubeconfig-aside': true }, proceed: true });
+    assert.ok(r.fixed.some((x) => x.startsWith('move-kubeconfig-aside')), JSON.stringify(r));
+    assert.equal(existsSync(kc), false);
+    assert.ok(readdirSync(dirname(kc)).some((n) => n.startsWith('kubeconfig.bak-')));
+    assert.equal(r.findings.find((x) => x.id === 'kubeconfig-exists')?.severity, 'ok');
+  });
+
+  test('pre-start checks: a stale <hostname>-tls CSR → the agent would fail; deleted when asked', async () => {
+    const made = await makeCsr(krustletServingSpec(HOST, '127.0.0.1'));
+    await admin.createCsr({ name: `${HOST}-tls`, requestPem: made.pem, signerName: 'kubernetes.io/kubelet-serving', usages: SERVING_USAGES });
+    const seen = await startAgent({ ...base(), checksOnly: true, fixes: {}, proceed: true });
+    const f = seen.findings.find((x) => x.id === 'stale-serving-csr');
+    assert.equal(f?.severity, 'error');
+    assert.equal(f?.fix?.target, `${HOST}-tls`);
+    const fixed = await startAgent({ ...base(), checksOnly: true, fixes: { 'delete-csr': true }, proceed: true });
+    assert.ok(fixed.fixed.includes(`delete-csr ${HOST}-tls`), JSON.stringify(fixed));
+    await assert.rejects(admin.getCsr(`${HOST}-tls`), /does not exist|not found/i);
+  });
+
+  test('pre-start checks: no node IP and the hostname does not resolve → choices offered, the pick is used', async () => {
+    const o = { ...base(), nodeIp: undefined, hostname: `nowhere-${run}.invalid` };
+    const seen = await startAgent({ ...o, checksOnly: true, fixes: {}, proceed: true });
+    const f = seen.findings.find((x) => x.id === 'node-ip');
+    assert.equal(f?.severity, 'error');
+    assert.deepEqual(f?.fix?.choices?.slice(0, 2).map((c) => c.address), ['172.17.0.1', '10.0.2.2']);
+    const picked = await startAgent({ ...o, checksOnly: true, fixes: { 'pick-node-ip': '127.0.0.1' }, proceed: true });
+    assert.ok(picked.fixed.some((x) => x.startsWith('pick-node-ip')));
+    assert.equal(picked.findings.find((x) => x.id === 'node-ip')?.severity, 'ok');
+  });
+
+  test('pre-start checks: a data folder that cannot be used → error', async () => {
+    const file = join(work, 'a-file');
+    writeFileSync(file, '');
+    const r = await startAgent({ ...base(), dataDir: join(file, 'data'), checksOnly: true, fixes: {}, proceed: false });
+    assert.ok(r.findings.some((x) => x.id === 'data-dir' && x.severity === 'error'), JSON.stringify(r.findings));
+  });
+
+  test('Start Agent with the stand-in: serving CSR pending in the status bar, approved through the tree command, progress Ready', async () => {
+    const t0 = Date.now();
+    const r = await startAgent({ ...base(), fixes: {}, proceed: false });
+    assert.ok(r.started, `not started: ${r.reason}\n${JSON.stringify(r.findings, null, 1)}`);
+    assert.ok(r.run && r.statusBarItem);
+    const runObj = r.run;
+    const pending = await runObj.whenPhase('awaiting-approval', 'failed');
+    assert.equal(pending.phase, 'awaiting-approval', `${pending.summary}\n${pending.failure?.tail?.join('\n') ?? ''}`);
+    const tPending = Date.now();
+    assert.deepEqual(pending.approve, { csrName: `${HOST}-tls` });
+    assert.equal(r.statusBarItem.text, `$(bell-dot) Krustlet: Approve ${HOST}-tls`);
+    const cmd = r.statusBarItem.command as vscode.Command;
+    assert.equal(cmd.command, 'krustlet.approveCsr');
+    assert.deepEqual(cmd.arguments, [`${HOST}-tls`]);
+    for (const id of ['tokenCreated', 'bootstrapConfigWritten', 'agentRunning', 'clientCsrApproved', 'agentKubeconfigWritten', 'servingCsrPending'] as const) {
+      assert.equal(pending.steps.find((s) => s.id === id)?.state, 'done', id);
+    }
+    // the agent's own line arrives through its terminal (it may come just after the CSR watch event)
+    await until('the BOOTSTRAP line in the agent output', () =>
+      runObj.model.facts.tail.some((l) => l.startsWith(`BOOTSTRAP: TLS certificate requires manual approval. Run kubectl certificate approve ${HOST}-tls`)),
+    );
+    // Approve, as the status bar and the tree item do (confirm: the request's loopback IP may only warn).
+    await until(`the tree lists ${HOST}-tls`, () => api.tree.csrNode(`${HOST}-tls`));
+    const approved = await vscode.commands.executeCommand<{ done: string[] }>('krustlet.approveCsr', `${HOST}-tls`, undefined, { confirm: true });
+    assert.deepEqual(approved.done, [`${HOST}-tls`]);
+    const ready = await runObj.whenPhase('ready', 'failed');
+    assert.equal(ready.phase, 'ready', `${ready.summary}\n${ready.failure?.tail?.join('\n') ?? ''}`);
+    const tReady = Date.now();
+    figures.push(`Start Agent→serving CSR pending ${tPending - t0} ms`, `approve→Ready ${tReady - tPending} ms`, `Start Agent→Ready ${tReady - t0} ms (incl. checks)`);
+    assert.ok(ready.steps.every((s) => s.state === 'done'), JSON.stringify(ready.steps));
+    assert.equal(r.statusBarItem.text, `$(pass-filled) Krustlet: ${NODE} Ready`);
+    const res = runObj.resolved;
+    for (const f of [res.kubeconfig, res.certFile, res.privateKeyFile]) assert.equal(statSync(f).mode & 0o777, 0o600, f);
+    const stopped = await vscode.commands.executeCommand<boolean>('krustlet.stopAgent');
+    assert.equal(stopped, true);
+    const end = await runObj.whenPhase('stopped', 'failed');
+    assert.equal(end.phase, 'stopped', end.summary);
+    assert.equal(runObj.model.facts.agent.exitCode, 0);
+  });
+
+  test('port in use: the agent exits non-zero and the progress shows where, why and its last output', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+    const rec = new Recorder();
+    api.setPrompter(rec);
+    try {
+      // the kubeconfig and serving cert exist from the previous test: the agent goes straight to listening
+      const r = await startAgent({ ...base(), fixes: {}, proceed: true, restart: true });
+      assert.ok(r.started && r.run && r.statusBarItem, r.reason);
+      // it registers its Node (Ready, briefly) and then fails to listen, like the real agent
+      const p = await r.run.whenPhase('failed', 'stopped');
+      assert.equal(p.phase, 'failed', p.summary);
+      assert.equal(p.failure?.exitCode, 1);
+      assert.match(p.failure?.reason ?? '', /exited with code 1: The port is in use/);
+      assert.ok(p.failure?.tail?.some((l) => l.includes(`error binding to 127.0.0.1:${port}`)), p.failure?.tail?.join('\n'));
+      assert.match(r.statusBarItem.text, /^\$\(error\) Krustlet: failed at /);
+      await until('the failure notification', () => rec.asked.find((a) => a.kind === 'error' && /port is in use/.test(a.message)));
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+});
