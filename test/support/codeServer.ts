@@ -159,6 +159,7 @@ export async function startCodeServer(opts: CodeServerOptions = {}): Promise<Cod
   const logFile = opts.logFile ?? join(dir, 'code-server.log');
   mkdirSync(dirname(logFile), { recursive: true });
   const out = createWriteStream(logFile, { flags: 'a' });
+  out.on('error', () => { /* a lost log file must not end the run */ });
 
   const env: Record<string, string | undefined> = {
     ...process.env,
