@@ -1,0 +1,409 @@
+// The whole flow, clicked through the way a person does it — keys and clicks only, no command invoked behind
+// the UI's back:
+//   F1 → "Krustlet: Bootstrap" → choose the context and the TTL → (Apply RBAC, when the preflight offers it)
+//   → bootstrap.conf appears in the Explorer → the Krustlet view shows the new token → F1 → "Krustlet: Start
+//   Agent" (the stand-in agent) → the pending <hostname>-tls CSR appears with its inline Approve → click it
+//   (confirming if asked) → the status bar reaches Ready.
+//
+// Setup is what a user configures once: a kubeconfig with two contexts (so the context really is chosen),
+// the machine-scoped settings krustlet.kubeconfig / krustlet.agentPath (code-server's Machine settings), and in
+// the workspace krustlet.expectedHostnames plus a `krustlet` task naming the agent's hostname, node IP,
+// port and data folder. The hostname is per VS Code version: both versions share one control plane.
+import * as assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+import { freePort, repoRoot } from '../support/codeServer';
+import { openPalette, waitForWorkbench } from '../support/workbench';
+import type { UiContext } from './run';
+
+const QUICK_INPUT = '.quick-input-widget';
+const QUICK_ROWS = `${QUICK_INPUT} .quick-input-list .monaco-list-row`;
+const DIALOG = '.monaco-dialog-box';
+const TOASTS = '.notifications-toasts .notification-toast';
+/** The agent joins in seconds; this only bounds a hang. */
+const JOIN_LIMIT_MS = 120_000;
+
+const OTHER_CONTEXT = 'staging-not-this-one';
+
+export async function run(ctx: UiContext): Promise<void> {
+  const { page } = ctx;
+  const tag = ctx.version.replace(/\W+/g, '-');
+  const hostname = `krustlet-ui-${tag}`;
+  const csrName = `${hostname}-tls`;
+  const contextName = ctx.controlPlane.contextName;
+  const scratch = mkdtempSync(join(tmpdir(), `krustlet-ui-flow-${tag}-`));
+  const dataDir = join(scratch, 'agent-data');
+  // The node's address in its serving certificate: this machine's own (a loopback address fails the review,
+  // which then asks for a confirmation — handled too, for machines that have no other address).
+  const nodeIp = machineIPv4() ?? '127.0.0.1';
+  const root = repoRoot();
+  let tokenId = '';
+
+  // Every step prints the extension's log when it fails (the runner prints the screenshot path).
+  const step = (name: string, fn: () => Promise<void>): Promise<void> =>
+    ctx.step(name, async () => {
+      try {
+        await fn();
+      } catch (e) {
+        printExtensionLog(ctx);
+        throw e;
+      }
+    });
+
+  try {
+    await step('setup: kubeconfig with two contexts, stand-in agent, agent task', async () => {
+      const standIn = join(root, 'test', 'fixtures', 'agent', 'krustlet-wasi');
+      assert.ok(existsSync(join(root, 'out', 'test', 'fixtures', 'agent', 'standin.js')), 'the stand-in agent is not compiled: run npm run compile-tests');
+      const kubeconfig = join(scratch, 'kubeconfig');
+      writeFileSync(kubeconfig, twoContextKubeconfig(ctx.kubeconfigPath), { mode: 0o600 });
+      // krustlet.kubeconfig and krustlet.agentPath are machine-scoped: VS Code reads them from the (remote)
+      // machine's settings, not from the workspace.
+      mergeJson(join(ctx.server.userDataDir, 'Machine', 'settings.json'), {
+        'krustlet.kubeconfig': kubeconfig,
+        'krustlet.agentPath': standIn,
+      });
+      mergeJson(join(ctx.workspace, '.vscode', 'settings.json'), {
+        'krustlet.expectedHostnames': [hostname],
+        'workbench.startupEditor': 'none',
+      });
+      writeFileSync(join(ctx.workspace, '.vscode', 'tasks.json'), JSON.stringify({
+        version: '2.0.0',
+        tasks: [{
+          type: 'krustlet',
+          label: `krustlet-wasi ${hostname}`,
+          hostname,
+          nodeIp,
+          addr: '127.0.0.1',
+          port: await freePort(),
+          dataDir,
+        }],
+      }, null, 2));
+      ctx.log(`agent: stand-in (simulated) ${standIn}; hostname ${hostname}; node IP ${nodeIp}; data ${dataDir}`);
+      // Settings files written from outside: a window reload makes sure the extension sees them at once.
+      await runPaletteCommand(page, 'Developer: Reload Window');
+      await waitForWorkbench(page);
+      await page.locator('.activitybar li.action-item:has(> a.action-label[aria-label^="Krustlet"])').first().waitFor();
+    });
+
+    await step('F1 → Krustlet: Bootstrap', async () => {
+      await showContainer(page, 'Explorer'); // where bootstrap.conf will show up
+      await runPaletteCommand(page, 'Krustlet: Bootstrap');
+    });
+
+    await step(`choose the context ${contextName}`, async () => {
+      await waitForQuickPickTitle(page, /cluster/i);
+      const labels = await quickLabels(page);
+      assert.ok(labels.includes(contextName) && labels.includes(OTHER_CONTEXT), `contexts offered: ${labels.join(', ')}`);
+      await clickQuickRow(page, contextName);
+    });
+
+    await step('choose the TTL "1 hour"', async () => {
+      await waitForQuickPickTitle(page, /lifetime/i);
+      await clickQuickRow(page, '1 hour');
+    });
+
+    const krustletFolder = page.locator('.explorer-folders-view .monaco-list-row[aria-label=".krustlet"]');
+    await step('preflight: Apply RBAC when offered', async () => {
+      // A fresh cluster lacks kubeadm's bootstrap bindings: the preflight offers to create them. On the second
+      // VS Code version (same control plane) they exist and Bootstrap goes straight on to write the file.
+      const offer = page.locator(DIALOG).filter({ hasText: 'lacks the bootstrap RBAC bindings' });
+      const which = await Promise.race([
+        offer.waitFor({ timeout: 60_000 }).then(() => 'offer' as const),
+        krustletFolder.waitFor({ timeout: 60_000 }).then(() => 'written' as const),
+      ]);
+      if (which === 'offer') {
+        ctx.log('the preflight found the bootstrap RBAC bindings missing: clicking "Apply RBAC"');
+        await offer.locator('.monaco-button', { hasText: /^Apply RBAC$/ }).click();
+        await krustletFolder.waitFor();
+        ctx.log(await readNotification(page, /Bootstrap RBAC bindings are in place/));
+      } else {
+        ctx.log('the bootstrap RBAC bindings exist already (applied in an earlier run on this control plane)');
+      }
+    });
+
+    await step('notification: bootstrap config written', async () => {
+      const text = await readNotification(page, /Bootstrap config written to/);
+      const m = /\(token ([a-z0-9]{6}), valid for 1h\)/.exec(text);
+      assert.ok(m, `notification: ${text}`);
+      tokenId = m[1];
+      assert.ok(text.includes(join(ctx.workspace, '.krustlet', 'bootstrap.conf')), text);
+      ctx.log(`token ${tokenId}`);
+    });
+
+    await step('bootstrap.conf appears in the Explorer', async () => {
+      await showContainer(page, 'Explorer');
+      await krustletFolder.waitFor();
+      if ((await krustletFolder.getAttribute('aria-expanded')) !== 'true') await krustletFolder.click();
+      await page.locator('.explorer-folders-view .monaco-list-row[aria-label="bootstrap.conf"]').waitFor();
+      assert.equal(statSync(join(ctx.workspace, '.krustlet', 'bootstrap.conf')).mode & 0o777, 0o600);
+    });
+
+    await step('the Krustlet view shows the new token', async () => {
+      await openKrustletView(page);
+      await treeRow(page, tokenId).waitFor();
+    });
+
+    await step('F1 → Krustlet: Start Agent', async () => {
+      await runPaletteCommand(page, 'Krustlet: Start Agent');
+    });
+
+    await step('pre-start check: create the data folder when offered', async () => {
+      // The agent's data folder does not exist yet: the pre-start checks offer to create it (krustlet-wasi
+      // would not). Any other question is unexpected here (fresh hostname, node IP set) and fails the step.
+      // One offer per missing folder (the data folder, then its config/ for the credentials).
+      const createOffer = page.locator(TOASTS).filter({ hasText: 'does not exist' }).locator('.monaco-button', { hasText: /^Create / }).first();
+      const dialog = page.locator(DIALOG);
+      const started = page.locator('.statusbar-item', { hasText: /Krustlet:/ }).first();
+      for (let round = 1; ; round++) {
+        const next = await Promise.race([
+          createOffer.waitFor({ timeout: 60_000 }).then(() => 'create' as const),
+          dialog.waitFor({ timeout: 60_000 }).then(() => 'dialog' as const),
+          started.waitFor({ timeout: 60_000 }).then(() => 'started' as const),
+        ]);
+        if (next === 'started') break;
+        if (next === 'dialog') assert.fail(`Start Agent asked: ${(await dialog.innerText()).replace(/\s+/g, ' ')}`);
+        assert.ok(round <= 4, 'the pre-start checks keep offering to create folders');
+        const label = (await createOffer.innerText()).trim();
+        ctx.log(`clicking "${label}"`);
+        await createOffer.click();
+        await page.locator(TOASTS).filter({ has: page.locator('.monaco-button', { hasText: label }) }).waitFor({ state: 'detached' });
+      }
+      assert.ok(existsSync(dataDir), `${dataDir} was not created`);
+      ctx.log(`status bar: ${(await started.innerText()).trim()}`);
+    });
+
+    await step(`the pending ${csrName} appears with its inline Approve`, async () => {
+      await openKrustletView(page);
+      const row = csrRow(page, csrName, ['pending']);
+      await row.waitFor({ timeout: JOIN_LIMIT_MS });
+      await row.hover();
+      await approveAction(row).waitFor();
+      ctx.log(`row: ${await row.getAttribute('aria-label')}`);
+    });
+
+    await step('click Approve (confirming if asked)', async () => {
+      const row = csrRow(page, csrName, ['pending']);
+      await row.hover();
+      await approveAction(row).click();
+      // A request whose review fails needs an explicit confirmation; one that passes is approved at once.
+      const confirm = page.locator(DIALOG);
+      const gone = csrRow(page, csrName, ['approved', 'issued']);
+      const next = await Promise.race([
+        confirm.waitFor({ timeout: 30_000 }).then(() => 'confirm' as const),
+        gone.waitFor({ timeout: 30_000 }).then(() => 'approved' as const),
+      ]);
+      if (next === 'confirm') {
+        ctx.log(`confirmation: ${(await confirm.innerText()).replace(/\s+/g, ' ').slice(0, 300)}`);
+        await confirm.locator('.monaco-button', { hasText: /Approve/ }).first().click();
+        await gone.waitFor();
+      }
+    });
+
+    await step('the join progress reaches Ready (status bar)', async () => {
+      const ready = page.locator('.statusbar-item', { hasText: /Krustlet: .*Ready/ });
+      await ready.first().waitFor({ timeout: JOIN_LIMIT_MS });
+      ctx.log(`status bar: ${(await ready.first().innerText()).trim()}`);
+    });
+
+    await step('stop the agent', async () => {
+      await runPaletteCommand(page, 'Krustlet: Stop Agent');
+      await page.locator('.statusbar-item', { hasText: /Krustlet: agent stopped/ }).first().waitFor({ timeout: 60_000 });
+    });
+  } finally {
+    // Safety net for a failed run: the agent task runs in a pty (its own session), outside code-server's
+    // process group. Only processes whose command line names this run's own data folder are ended.
+    const left = killProcessesMentioning(dataDir);
+    if (left.length) ctx.log(`ended agent processes left running: ${left.join(', ')}`);
+    await page.keyboard.press('Escape').catch(() => {});
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+// ------------------------------------------------------------------------------------------- UI helpers
+
+/** F1, type the title, click the row whose label is exactly `title` (the first row is often another match). */
+async function runPaletteCommand(page: Page, title: string): Promise<void> {
+  const end = Date.now() + 30_000;
+  for (;;) {
+    await openPalette(page);
+    await page.locator(`${QUICK_INPUT} .quick-input-box input`).fill(`>${title}`);
+    const row = page.locator(`${QUICK_ROWS}[aria-label="${title}"]`);
+    try {
+      await row.first().waitFor({ timeout: 3_000 });
+      await row.first().click();
+      return;
+    } catch (e) {
+      // The extension may still be registering its commands after a (re)load.
+      if (Date.now() > end) throw new Error(`the palette offers no '${title}': ${(await quickLabels(page).catch(() => [])).join(' | ')}`, { cause: e });
+      await page.keyboard.press('Escape');
+    }
+  }
+}
+
+async function waitForQuickPickTitle(page: Page, title: RegExp): Promise<void> {
+  await page.locator(`${QUICK_INPUT} .quick-input-title`, { hasText: title }).waitFor();
+  await page.locator(QUICK_ROWS).first().waitFor();
+}
+
+async function quickLabels(page: Page): Promise<string[]> {
+  return (await page.locator(`${QUICK_ROWS} .label-name`).allTextContents()).map((t) => t.trim());
+}
+
+/** Clicks the quick-pick row whose label is exactly `label`. */
+async function clickQuickRow(page: Page, label: string): Promise<void> {
+  const labels = await quickLabels(page);
+  const i = labels.indexOf(label);
+  assert.ok(i >= 0, `no quick-pick item '${label}' among: ${labels.join(' | ')}`);
+  await page.locator(QUICK_ROWS).nth(i).click();
+}
+
+/**
+ * The text of a notification: its toast when one shows, else from the notification center (the status bar
+ * bell). VS Code shows at most three toasts at once and hides them after a while; the center keeps them all.
+ */
+async function readNotification(page: Page, text: RegExp): Promise<string> {
+  const toast = page.locator(TOASTS).filter({ hasText: text }).first();
+  if (await toast.isVisible().catch(() => false)) return (await toast.innerText()).replace(/\s+/g, ' ').trim();
+  const bell = page.locator('.statusbar-item[id="status.notifications"]').first();
+  const center = page.locator('.notifications-center');
+  await bell.click();
+  await center.waitFor();
+  try {
+    const item = center.locator('.notification-list-item').filter({ hasText: text }).first();
+    await item.waitFor();
+    return (await item.innerText()).replace(/\s+/g, ' ').trim();
+  } finally {
+    await bell.click();
+    await center.waitFor({ state: 'hidden' });
+  }
+}
+
+/** Shows an activity-bar container by clicking its icon — unless it is showing already (a click would hide it). */
+async function showContainer(page: Page, label: string): Promise<void> {
+  const item = page.locator(`.activitybar li.action-item:has(> a.action-label[aria-label^="${label}"])`).first();
+  await item.waitFor();
+  if ((await item.getAttribute('aria-expanded')) === 'true') return;
+  await item.click();
+  await page.locator(`.activitybar li.action-item[aria-expanded="true"]:has(> a.action-label[aria-label^="${label}"])`).waitFor();
+}
+
+async function openKrustletView(page: Page): Promise<void> {
+  await showContainer(page, 'Krustlet');
+  // One view in the container: its header folds into the side bar's title ("KRUSTLET: CLUSTER").
+  await page.locator('.part.sidebar .composite.title .title-label', { hasText: /Krustlet/i }).first().waitFor();
+}
+
+function treeRow(page: Page, text: string): Locator {
+  return page.locator('.pane-body .monaco-list-row').filter({ hasText: text }).first();
+}
+
+/** The CSR row in one of `states`: its accessible label is "Certificate signing request <name>, <state>, review <verdict>". */
+function csrRow(page: Page, name: string, states: string[]): Locator {
+  return page
+    .locator(states.map((st) => `.pane-body .monaco-list-row[aria-label^="Certificate signing request ${name}, ${st},"]`).join(', '))
+    .first();
+}
+
+function approveAction(row: Locator): Locator {
+  return row.locator('.actions .action-label[aria-label^="Approve"]').first();
+}
+
+// ------------------------------------------------------------------------------------------- files, processes
+
+function mergeJson(file: string, values: Record<string, unknown>): void {
+  mkdirSync(join(file, '..'), { recursive: true });
+  let current: Record<string, unknown> = {};
+  if (existsSync(file)) {
+    try {
+      current = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch {
+      current = {};
+    }
+  }
+  writeFileSync(file, JSON.stringify({ ...current, ...values }, null, 2) + '\n');
+}
+
+/** The admin kubeconfig plus a second context (another cluster) so that Bootstrap asks which one. */
+function twoContextKubeconfig(adminKubeconfig: string): string {
+  const text = readFileSync(adminKubeconfig, 'utf8');
+  // controlplane.mjs writes a plain block-style kubeconfig; add one cluster and one context to it.
+  const withCluster = text.replace(/^clusters:\n/m, [
+    'clusters:',
+    `- name: ${OTHER_CONTEXT}`,
+    '  cluster:',
+    '    server: https://127.0.0.1:9',
+    '',
+  ].join('\n'));
+  const withContext = withCluster.replace(/^contexts:\n/m, [
+    'contexts:',
+    `- name: ${OTHER_CONTEXT}`,
+    '  context:',
+    `    cluster: ${OTHER_CONTEXT}`,
+    '    user: nobody',
+    '',
+  ].join('\n'));
+  assert.notEqual(withContext, text, `unexpected kubeconfig layout in ${adminKubeconfig}`);
+  return withContext;
+}
+
+function machineIPv4(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+function killProcessesMentioning(needle: string): number[] {
+  const killed: number[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number)) {
+    if (pid === process.pid) continue;
+    let cmd: string;
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!cmd.includes(needle)) continue;
+    try {
+      process.kill(pid, 'SIGTERM');
+      killed.push(pid);
+    } catch {
+      /* gone */
+    }
+  }
+  return killed;
+}
+
+/** The tail of the extension's log (its LogOutputChannel file under code-server's logs folder). */
+function printExtensionLog(ctx: UiContext): void {
+  const files: string[] = [];
+  const walk = (dir: string): void => {
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(dir, e);
+      try {
+        if (statSync(p).isDirectory()) walk(p);
+        else if (/krustlet/i.test(e) && e.endsWith('.log')) files.push(p);
+      } catch {
+        /* vanished */
+      }
+    }
+  };
+  walk(join(ctx.server.userDataDir, 'logs'));
+  if (!files.length) {
+    console.log(`      extension log: none found under ${join(ctx.server.userDataDir, 'logs')}`);
+    return;
+  }
+  for (const f of files) {
+    const lines = readFileSync(f, 'utf8').trimEnd().split('\n');
+    console.log(`      extension log ${f} (last ${Math.min(60, lines.length)} lines):`);
+    for (const l of lines.slice(-60)) console.log(`        ${l}`);
+  }
+}
