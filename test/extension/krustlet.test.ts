@@ -276,6 +276,31 @@ suite('Krustlet view and commands against a real control plane', function () {
     });
     assert.equal(kept, undefined);
     assert.match(readFileSync(bootstrapped.path, 'utf8'), new RegExp(`${bootstrapped.tokenId}\\.${tokenSecret}`));
+    assert.ok(api.logLines().some((l) => l.includes('Bootstrap cancelled: kept the existing')));
+
+    const before = readFileSync(bootstrapped.path, 'utf8');
+    const again = await vscode.commands.executeCommand<BootstrapCommandResult | undefined>('krustlet.bootstrap', {
+      context: admin.context.name, ttl: '1h', outputPath: bootstrapped.path, overwrite: true, applyRbac: false, proceed: true, notify: false,
+    });
+    assert.ok(again?.backupPath, 'a backup was kept');
+    assert.equal(readFileSync(again.backupPath, 'utf8'), before);
+    assert.notEqual(again.tokenId, bootstrapped.tokenId);
+    // Carry on with the new token; the old one goes.
+    await admin.deleteToken(bootstrapped.tokenId);
+    rmSync(again.backupPath, { force: true });
+    bootstrapped = again;
+    tokenSecret = /token: [a-z0-9]{6}\.([a-z0-9]{16})/.exec(readFileSync(again.path, 'utf8'))?.[1] ?? '';
+    assert.ok(tokenSecret);
+  });
+
+  test('Copy token puts the token on the clipboard, and only there', async () => {
+    assert.ok(bootstrapped);
+    const id = bootstrapped.tokenId;
+    const node = await until(`token ${id} in the tree`, () => treeToken(api, id));
+    const copied = await vscode.commands.executeCommand<boolean>('krustlet.copyToken', node);
+    assert.equal(copied, true);
+    assert.equal(await vscode.env.clipboard.readText(), `${id}.${tokenSecret}`);
+    await vscode.env.clipboard.writeText('');
   });
 
   test('the log and the Krustlet output channel contain no token secret', () => {
@@ -382,7 +407,10 @@ suite('Krustlet view and commands against a real control plane', function () {
     assert.deepEqual(r.skipped.map((s) => s.name), [bad]);
     assert.equal((await admin.getCsr(bad)).state, 'pending');
     assert.notEqual((await admin.getCsr(`${ok}-tls`)).state, 'pending');
-    await admin.deleteCsr(bad);
+    // Delete (confirmed) removes it from the API server and the tree.
+    const del = await vscode.commands.executeCommand<CsrCommandResult>('krustlet.deleteCsr', badNode, [badNode], { confirm: true });
+    assert.deepEqual(del.done, [bad]);
+    assert.ok(!(await admin.listCsrs()).items.some((c) => c.name === bad));
     await until(`${bad} gone from the tree`, () => !treeCsr(api, bad));
   });
 
