@@ -19,6 +19,7 @@ import { bootstrap } from '../../src/core/bootstrap';
 import { connect, type Cluster } from '../../src/core/cluster';
 import { createCsrInformer } from '../../src/core/cluster/informer';
 import { applyBootstrapRbac } from '../../src/core/preflight';
+import { main as cli } from '../../src/cli/main';
 import { runAgent, standinPath } from '../fixtures/agent/process';
 import { startControlPlane, type ControlPlane } from '../support/controlPlane';
 
@@ -234,4 +235,37 @@ void test('port in use: the agent exits non-zero with a clear message, and progr
   } finally {
     await new Promise<void>((resolve) => blocker.close(() => resolve()));
   }
+});
+
+async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await cli(args, { stdout: (t) => void (out += t), stderr: (t) => void (err += t), env: { ...process.env, HOME: join(work, 'home'), KUBECONFIG: '' } });
+  return { code, out, err };
+}
+
+void test('CLI: agent command prints the shared command line; agent check finds the stale CSR and exits 1', async () => {
+  const agentArgs = ['--agent-path', standinPath(), '--bootstrap-file', join(work, '.krustlet', 'bootstrap.conf'), '--data-dir', join(work, 'data'), '--hostname', HOSTNAME, '--node-ip', '127.0.0.1'];
+  const cmd = await runCli(['agent', 'command', ...agentArgs, '--json']);
+  assert.equal(cmd.code, 0, cmd.err);
+  const printed = JSON.parse(cmd.out) as { command: string; args: string[]; env: Record<string, string> };
+  const expected = buildAgentCommandLine(
+    { command: standinPath(), bootstrapFile: join(work, '.krustlet', 'bootstrap.conf'), dataDir: join(work, 'data'), hostname: HOSTNAME, nodeIp: '127.0.0.1' },
+    host(),
+  );
+  assert.deepEqual({ command: printed.command, args: printed.args, env: printed.env }, { command: expected.command, args: expected.args, env: expected.env });
+  const line = await runCli(['agent', 'command', ...agentArgs]);
+  assert.match(line.out, new RegExp(`^KUBECONFIG=${join(work, 'data', 'config', 'kubeconfig').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} `));
+
+  // the kubeconfig and cert exist from the join: with a new cert path the stale <hostname>-tls CSR is an error
+  const check = await runCli(['agent', 'check', ...agentArgs, '--cert-file', join(work, 'other2', 'k.crt'), '--kubeconfig', cp.kubeconfigPath, '--json']);
+  assert.equal(check.code, 1, check.out + check.err);
+  const report = JSON.parse(check.out) as { ok: boolean; findings: AgentCheckFinding[] };
+  assert.equal(report.ok, false);
+  assert.equal(byId(report.findings, 'stale-serving-csr')[0].severity, 'error');
+  assert.equal(byId(report.findings, 'kubeconfig-exists')[0].severity, 'warning');
+  const text = await runCli(['agent', 'check', ...agentArgs, '--kubeconfig', cp.kubeconfigPath]);
+  assert.equal(text.code, 0, text.out + text.err);
+  assert.match(text.out, /warn {2}kubeconfig-exists: /);
+  assert.ok(!/[a-z0-9]{6}\.[a-z0-9]{16}/.test(text.out + text.err), 'no bootstrap token in the output');
 });
