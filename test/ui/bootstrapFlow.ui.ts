@@ -15,7 +15,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { freePort, repoRoot } from '../support/codeServer';
-import { openPalette, waitForWorkbench } from '../support/workbench';
+import { openPalette, screenshot, waitForWorkbench } from '../support/workbench';
 import type { UiContext } from './run';
 
 const QUICK_INPUT = '.quick-input-widget';
@@ -67,6 +67,9 @@ export async function run(ctx: UiContext): Promise<void> {
       mergeJson(join(ctx.workspace, '.vscode', 'settings.json'), {
         'krustlet.expectedHostnames': [hostname],
         'workbench.startupEditor': 'none',
+        // VS Code ≥ 1.10x opens a Chat side bar by default; keep the screenshots about this extension.
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
+        'chat.disableAIFeatures': true,
       });
       writeFileSync(join(ctx.workspace, '.vscode', 'tasks.json'), JSON.stringify({
         version: '2.0.0',
@@ -96,11 +99,13 @@ export async function run(ctx: UiContext): Promise<void> {
       await waitForQuickPickTitle(page, /cluster/i);
       const labels = await quickLabels(page);
       assert.ok(labels.includes(contextName) && labels.includes(OTHER_CONTEXT), `contexts offered: ${labels.join(', ')}`);
+      await moment(page, 'context-pick');
       await clickQuickRow(page, contextName);
     });
 
     await step('choose the TTL "1 hour"', async () => {
       await waitForQuickPickTitle(page, /lifetime/i);
+      await moment(page, 'ttl-pick');
       await clickQuickRow(page, '1 hour');
     });
 
@@ -115,6 +120,7 @@ export async function run(ctx: UiContext): Promise<void> {
       ]);
       if (which === 'offer') {
         ctx.log('the preflight found the bootstrap RBAC bindings missing: clicking "Apply RBAC"');
+        await moment(page, 'rbac-offer');
         await offer.locator('.monaco-button', { hasText: /^Apply RBAC$/ }).click();
         await krustletFolder.waitFor();
         ctx.log(await readNotification(page, /Bootstrap RBAC bindings are in place/));
@@ -166,6 +172,7 @@ export async function run(ctx: UiContext): Promise<void> {
         if (next === 'dialog') assert.fail(`Start Agent asked: ${(await dialog.innerText()).replace(/\s+/g, ' ')}`);
         assert.ok(round <= 4, 'the pre-start checks keep offering to create folders');
         const label = (await createOffer.innerText()).trim();
+        await moment(page, `create-folder-offer-${round}`);
         ctx.log(`clicking "${label}"`);
         await createOffer.click();
         await page.locator(TOASTS).filter({ has: page.locator('.monaco-button', { hasText: label }) }).waitFor({ state: 'detached' });
@@ -180,6 +187,7 @@ export async function run(ctx: UiContext): Promise<void> {
       await row.waitFor({ timeout: JOIN_LIMIT_MS });
       await row.hover();
       await approveAction(row).waitFor();
+      await moment(page, 'inline-approve');
       ctx.log(`row: ${await row.getAttribute('aria-label')}`);
     });
 
@@ -346,6 +354,11 @@ function twoContextKubeconfig(adminKubeconfig: string): string {
   ].join('\n'));
   assert.notEqual(withContext, text, `unexpected kubeconfig layout in ${adminKubeconfig}`);
   return withContext;
+}
+
+/** An extra screenshot at a moment inside a step (a picker or dialog that the step closes again). */
+async function moment(page: Page, what: string): Promise<void> {
+  await screenshot(page, `bootstrapFlow-moment-${what}`).catch(() => '');
 }
 
 function machineIPv4(): string | undefined {
