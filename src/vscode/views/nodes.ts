@@ -74,7 +74,8 @@ export class TokenNode {
     const expired = this.expired(now);
     const item = new vscode.TreeItem(this.info.id, vscode.TreeItemCollapsibleState.None);
     item.id = `token:${this.info.id}`;
-    item.description = [this.expiryText(now), this.info.description].filter(Boolean).join(' · ');
+    // Just the expiry: the token's description (often long) is in the tooltip.
+    item.description = this.expiryText(now);
     item.iconPath = expired ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : new vscode.ThemeIcon('key');
     item.contextValue = this.contextValue;
     // Never the secret: id, Secret name, expiry, usages and groups only.
