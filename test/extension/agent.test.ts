@@ -221,6 +221,26 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
     assert.equal(c.externalConsole, false);
   });
 
+  test('debug: preLaunchBootstrap runs Bootstrap for the bootstrap file first; a cancelled Bootstrap aborts the launch', async () => {
+    const calls: unknown[][] = [];
+    const answer: { value: unknown } = { value: undefined };
+    const provider = new KrustletDebugConfigurationProvider({
+      prompter: new Recorder(),
+      getExtension: (id) => (id === 'vadimcn.vscode-lldb' ? {} : undefined),
+      executeCommand: <T>(command: string, ...args: unknown[]) => {
+        calls.push([command, ...args]);
+        return Promise.resolve(answer.value as T);
+      },
+    });
+    const config = { type: 'krustlet', request: 'launch', name: 'agent', program: standin, bootstrapFile: BOOT_REL, preLaunchBootstrap: true };
+    assert.equal(await provider.resolveDebugConfiguration(folder, { ...config }), undefined, 'Bootstrap cancelled → no launch');
+    assert.deepEqual(calls[0], ['krustlet.bootstrap', { outputPath: bootPath, notify: false }]);
+    answer.value = { path: bootPath };
+    const c = await provider.resolveDebugConfiguration(folder, { ...config });
+    assert.equal(c?.type, 'lldb');
+    assert.equal(calls.length, 2);
+  });
+
   test('debug: neither debugger installed → a message naming both, and the launch is aborted', async () => {
     const p = new Recorder();
     const provider = new KrustletDebugConfigurationProvider({ prompter: p, getExtension: () => undefined });
