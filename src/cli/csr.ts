@@ -96,8 +96,8 @@ async function approve(args: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(args, { ...CLUSTER_OPTIONS, ...REVIEW_OPTIONS, force: { type: 'boolean' }, message: { type: 'string' } }, 'csr', true);
   if (values.help) return io.stdout(HELP), 0;
   const list = names(positionals, 'approve');
-  const opts = reviewOptions(values);
   const cluster = await connectFrom(values, io);
+  const opts = { ...reviewOptions(values), apiServer: cluster.server };
   let code = 0;
   for (const name of list) {
     const csr = await cluster.getCsr(name);
@@ -138,8 +138,8 @@ export const csrCommand: CommandGroup = {
     if (sub === 'list') {
       const { values } = parse(rest, { ...CLUSTER_OPTIONS, ...REVIEW_OPTIONS, json: { type: 'boolean' } }, 'csr');
       if (values.help) return io.stdout(HELP), 0;
-      const opts = reviewOptions(values);
       const cluster = await connectFrom(values, io);
+      const opts = { ...reviewOptions(values), apiServer: cluster.server };
       const csrs = (await cluster.listCsrs()).items.sort(
         (a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state] || (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0) || a.name.localeCompare(b.name),
       );
@@ -166,8 +166,8 @@ export const csrCommand: CommandGroup = {
       if (values.help) return io.stdout(HELP), 0;
       const [name, ...extra] = names(positionals, 'review');
       if (extra.length) throw new KrustletError('invalid-argument', 'csr review takes one CSR name.', 'Review them one at a time, or use `csr list` for every verdict.');
-      const opts = reviewOptions(values);
       const cluster = await connectFrom(values, io);
+      const opts = { ...reviewOptions(values), apiServer: cluster.server };
       const csr = await cluster.getCsr(name);
       const review = reviewCsr(csr, opts);
       if (values.json) printJson(io, reviewJson(csr, review));

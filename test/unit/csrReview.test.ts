@@ -122,6 +122,18 @@ void describe('kubelet-serving review', () => {
     });
   }
 
+  void test('a loopback IP only warns when the API server is on this machine too', async () => {
+    const pem = (await serving({ ips: ['127.0.0.1'] })).pem;
+    for (const apiServer of ['https://127.0.0.1:6443', 'https://localhost:6443', 'https://[::1]:6443']) {
+      const r = reviewCsr(csrInfo(pem), { apiServer });
+      assert.equal(r.verdict, 'warn', apiServer);
+      finding(r, 'warn', /IP SAN 127\.0\.0\.1 is a loopback address: acceptable only because this cluster's API server/);
+    }
+    const remote = reviewCsr(csrInfo(pem), { apiServer: 'https://10.0.0.1:6443' });
+    assert.equal(remote.verdict, 'fail');
+    finding(remote, 'fail', /IP SAN 127\.0\.0\.1 is a loopback address: no node can be reached/);
+  });
+
   void test('an IP outside the allowed ranges warns', async () => {
     const r = reviewCsr(csrInfo((await serving({ ips: ['192.168.1.20'] })).pem), { allowedIpRanges: ['10.0.0.0/8', '172.17.0.0/16'] });
     assert.equal(r.verdict, 'warn');

@@ -15,6 +15,11 @@ export interface ReviewOptions {
   maxDurationSeconds?: number;
   /** CIDRs node IPs are expected in, e.g. ["10.0.0.0/8", "172.17.0.0/16"]; an IP outside is a warning. */
   allowedIpRanges?: string[];
+  /**
+   * The cluster's API server URL. When it is itself on loopback (a cluster on this machine), a
+   * loopback IP SAN is plausible for a node on the same machine: a warning, not a failure.
+   */
+  apiServer?: string;
 }
 
 export const DEFAULT_MAX_DURATION_SECONDS = 365 * 24 * 3600;
@@ -195,6 +200,17 @@ function classify(ip: string): string | undefined {
   return undefined;
 }
 
+function serverOnLoopback(server: string | undefined): boolean {
+  if (!server) return false;
+  let host: string;
+  try {
+    host = new URL(server).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || (isIP(host) !== 0 && classify(host) === 'loopback');
+}
+
 function checkIps(c: Ctx): void {
   const { d, opts, pass, warn, fail } = c;
   if (!d.ipAddresses.length) return;
@@ -204,6 +220,10 @@ function checkIps(c: Ctx): void {
     const v = isIP(ip);
     if (!v) { fail(`IP SAN '${ip}' is not a valid IP address.`); continue; }
     const bad = classify(ip);
+    if (bad === 'loopback' && serverOnLoopback(opts.apiServer)) {
+      warn(`IP SAN ${ip} is a loopback address: acceptable only because this cluster's API server (${opts.apiServer}) runs on this machine too.`);
+      continue;
+    }
     if (bad) { fail(`IP SAN ${ip} is a ${bad} address: no node can be reached there from the API server.`); continue; }
     const family = v === 4 ? 'ipv4' : 'ipv6';
     if (LINK_LOCAL.some(([n, p, f]) => f === family && inSubnet(ip, n, p, f))) warn(`IP SAN ${ip} is link-local: it only works on the node's own network segment.`);

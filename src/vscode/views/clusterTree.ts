@@ -63,7 +63,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
           if (reorder) this.fireGroup(this.csrsGroup);
           else this.emitter.fire(node);
         } else {
-          this.csrNodes.set(c.name, new CsrNode(info, () => this.service.expectedHostnames()));
+          this.csrNodes.set(c.name, new CsrNode(info, () => this.service.expectedHostnames(), () => this.service.cluster?.server));
           this.fireGroup(this.csrsGroup);
         }
         break;
@@ -105,7 +105,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
       seen.add(name);
       const node = this.csrNodes.get(name);
       if (node) node.info = info;
-      else this.csrNodes.set(name, new CsrNode(info, () => this.service.expectedHostnames()));
+      else this.csrNodes.set(name, new CsrNode(info, () => this.service.expectedHostnames(), () => this.service.cluster?.server));
     }
     for (const name of [...this.csrNodes.keys()]) if (!seen.has(name)) this.csrNodes.delete(name);
   }

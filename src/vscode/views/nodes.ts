@@ -107,13 +107,15 @@ export class CsrNode {
   constructor(
     public info: CsrInfo,
     private readonly expectedHostnames: () => string[],
+    private readonly apiServer: () => string | undefined = () => undefined,
   ) {}
 
   /** The review of the current request, cached per resourceVersion and expected hostnames. */
   get review(): CsrReview {
     const hosts = this.expectedHostnames();
-    const key = `${this.info.resourceVersion ?? ''}|${this.info.requestPem.length}|${hosts.join(',')}`;
-    if (this.cachedReview?.key !== key) this.cachedReview = { key, review: reviewCsr(this.info, { expectedHostnames: hosts }) };
+    const apiServer = this.apiServer();
+    const key = `${this.info.resourceVersion ?? ''}|${this.info.requestPem.length}|${hosts.join(',')}|${apiServer ?? ''}`;
+    if (this.cachedReview?.key !== key) this.cachedReview = { key, review: reviewCsr(this.info, { expectedHostnames: hosts, apiServer }) };
     return this.cachedReview.review;
   }
 
