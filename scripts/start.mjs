@@ -18,7 +18,9 @@
 //                  recreated on each start (built in a temp folder, then renamed into place)
 //   code-server/   user data (Machine/settings.json: the same two machine-scoped settings), extensions (the
 //                  extension copied from this repo), config.yaml, code-server.log
-//   start.json     {pid, url, port, workspace, pids} of the running playground
+//   agent/         the stand-in agent (when no krustlet-wasi is on PATH), labelled simulated
+//   desktop-user-data/  the profile of the desktop `code` window (--desktop)
+//   start.json     {pid, url, port, workspace, pids} of the running (or, with stopped: true, last) playground
 import { spawn, spawnSync } from 'node:child_process';
 import {
   closeSync, cpSync, existsSync, openSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync,
@@ -362,15 +364,21 @@ async function startCodeServer(bin, workspace, machineSettings) {
   }
 }
 
-function openDesktop(workspace) {
+function openDesktop(workspace, machineSettings) {
   const code = onPath('code');
   if (!code) {
     note('--desktop: no `code` on PATH; use the browser URL above (install VS Code and its `code` command to open it on the desktop).');
     return;
   }
-  // Desktop VS Code with this repo as a development extension; it runs on its own (Ctrl-C does not close it).
-  spawnSync(code, ['--new-window', `--extensionDevelopmentPath=${ROOT}`, workspace], { stdio: 'inherit' });
-  say(`  desktop:   opened \`code\` on ${workspace} (close that window yourself; Ctrl-C here does not)`);
+  // Desktop VS Code with this repo as a development extension, in its own user-data folder: the machine-scoped
+  // krustlet settings go into that profile's user settings (never into your own profile). It runs on its own:
+  // Ctrl-C here does not close it.
+  const ud = join(opts.dir, 'desktop-user-data');
+  mkdirSync(join(ud, 'User'), { recursive: true });
+  writeFileSync(join(ud, 'User', 'settings.json'), JSON.stringify({ 'telemetry.telemetryLevel': 'off', ...machineSettings }, null, 2) + '\n');
+  const r = spawnSync(code, ['--new-window', '--user-data-dir', ud, `--extensionDevelopmentPath=${ROOT}`, workspace], { stdio: 'inherit' });
+  if (r.status === 0) say(`  desktop:   opened \`code\` on ${workspace} (close that window yourself; Ctrl-C here does not)`);
+  else note(`--desktop: \`code\` exited ${r.status ?? r.signal}; use the browser URL above.`);
 }
 
 async function smokeCheck(url) {
@@ -488,9 +496,9 @@ async function main() {
     const workspace = prepareWorkspace({ kubeconfig, agentPath, simulated });
     const machineSettings = { 'krustlet.kubeconfig': kubeconfig, ...(agentPath ? { 'krustlet.agentPath': agentPath } : {}) };
     const { port, pid } = await startCodeServer(vscode.bin, workspace, machineSettings);
-    return { vscode, agentPath, simulated, workspace, port, pid };
+    return { vscode, agentPath, simulated, workspace, port, pid, machineSettings };
   })();
-  const [cp, { vscode, agentPath, simulated, workspace, port, pid }] = await Promise.all([clusterTask, vscodeTask]);
+  const [cp, { vscode, agentPath, simulated, workspace, port, pid, machineSettings }] = await Promise.all([clusterTask, vscodeTask]);
   if (cp && resolve(cp.kubeconfigPath) !== kubeconfig) throw new Error(`controlplane.mjs wrote its kubeconfig to ${cp.kubeconfigPath}, not ${kubeconfig}`);
   if (cp) state.cluster = { dir: clusterDir, server: cp.server, pids: cp.pids };
   const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace).replaceAll('%2F', '/')}`;
@@ -508,7 +516,7 @@ async function main() {
     ? `  agent:     ${simulated ? 'SIMULATED stand-in agent (no krustlet-wasi on PATH): ' : ''}${agentPath}`
     : '  agent:     none found (set krustlet.agentPath to your krustlet-wasi build)');
   say(`  workspace: ${workspace}`);
-  if (opts.desktop) openDesktop(workspace);
+  if (opts.desktop) openDesktop(workspace, machineSettings);
 
   if (opts.smoke) {
     const checks = await smokeCheck(url);
