@@ -39,6 +39,7 @@ export async function run(ctx: UiContext): Promise<void> {
   // which then asks for a confirmation — handled too, for machines that have no other address).
   const nodeIp = machineIPv4() ?? '127.0.0.1';
   const root = repoRoot();
+  const started = Date.now();
   let tokenId = '';
 
   // Every step prints the extension's log when it fails (the runner prints the screenshot path).
@@ -219,6 +220,7 @@ export async function run(ctx: UiContext): Promise<void> {
       await runPaletteCommand(page, 'Krustlet: Stop Agent');
       await page.locator('.statusbar-item', { hasText: /Krustlet: agent stopped/ }).first().waitFor({ timeout: 60_000 });
     });
+    ctx.log(`the flow took ${((Date.now() - started) / 1000).toFixed(1)} s on VS Code ${ctx.vscodeVersion} (a figure, not an assertion)`);
   } finally {
     // Safety net for a failed run: the agent task runs in a pty (its own session), outside code-server's
     // process group. Only processes whose command line names this run's own data folder are ended.
