@@ -182,6 +182,8 @@ void test('data dir missing (offer to create) or not writable (error)', async ()
   assert.equal(missing.severity, 'warning');
   assert.equal(missing.fix?.id, 'create-data-dir');
   assert.equal(missing.fix?.target, join(dir, 'fresh'));
+  // One offer creates the data folder and the config/ folder the agent writes its kubeconfig and certs into.
+  assert.deepEqual(missing.fix?.folders, [join(dir, 'fresh'), join(dir, 'fresh', 'config')]);
   const file = join(dir, 'afile');
   writeFileSync(file, '');
   const isFile = (await runAgentChecks(resolveAgentOptions(opts({ dataDir: file }), host()), deps())).filter((f) => f.id === 'data-dir');

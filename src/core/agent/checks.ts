@@ -44,6 +44,8 @@ export interface AgentFix {
   label: string;
   /** The CSR to delete, the file to move aside, the folder to create … */
   target?: string;
+  /** create-data-dir: every missing folder under `target` the agent writes into, created together. */
+  folders?: string[];
   /** Node IP choices (pick-node-ip): address + where it comes from. */
   choices?: { address: string; label: string }[];
 }
@@ -358,7 +360,9 @@ async function checkDataDir(r: ResolvedAgentOptions): Promise<AgentCheckFinding[
         message: writable
           ? `Folder ${dir} does not exist; krustlet-wasi does not create it (a commonly reported failure).`
           : `Folder ${dir} does not exist and cannot be created (${parent} is ${parentIsDir ? 'not writable' : 'a file, not a folder'}).`,
-        fix: writable ? { id: 'create-data-dir', label: `Create ${dir}`, target: dir } : { id: 'choose-data-dir', label: 'Choose Data Folder…' },
+        fix: writable
+          ? { id: 'create-data-dir', label: `Create ${dir}`, target: dir, folders: folders.filter((f) => f === dir || f.startsWith(dir + sep)) }
+          : { id: 'choose-data-dir', label: 'Choose Data Folder…' },
       });
       continue;
     }

@@ -255,7 +255,8 @@ export class StartAgent {
         }
         case 'create-data-dir': {
           if (!fix.target) return 'cancel';
-          await fs.mkdir(fix.target, { recursive: true, mode: 0o700 });
+          // The data folder and its config/ subfolder in one go: one offer, not one per folder.
+          for (const dir of fix.folders ?? [fix.target]) await fs.mkdir(dir, { recursive: true, mode: 0o700 });
           return 'fixed';
         }
         case 'choose-data-dir': {
