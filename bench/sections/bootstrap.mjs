@@ -2,7 +2,7 @@
 // (bench/fixtures/kubectl-bootstrap.sh: the sequence of Krustlet's scripts/bootstrap.sh), each run many
 // times, interleaved (ABBA order), after warm-up runs; median wall time and CPU time (user+sys of the
 // process and its children), and API round trips of one extra run of each.
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SECRETS_PATH } from '../lib/kube.mjs';
@@ -78,10 +78,13 @@ export async function benchBootstrap({ cp, kube, quick }) {
       .map((m) => `${m[1]} ${new URL(m[2]).pathname} → ${m[3].split(' ')[0]}`);
 
     // The floor under the CLI: a bare Node start, and Node loading the CLI bundle (--version, no request).
-    const floor = { node: [], cliLoad: [] };
+    // With the split build, bootstrap also loads dist/kube.js (client-node): measure that load too.
+    const kubeJs = repoPath('dist', 'kube.js');
+    const floor = { node: [], cliLoad: [], kubeLoad: [] };
     for (let i = 0; i < (quick ? 3 : 7); i++) {
       floor.node.push(await timedShell(`${q(process.execPath)} -e 0`, { env }));
       floor.cliLoad.push(await timedShell(`${q(process.execPath)} ${q(cli)} --version`, { env }));
+      if (existsSync(kubeJs)) floor.kubeLoad.push(await timedShell(`${q(process.execPath)} -e ${q(`require(${JSON.stringify(cli)}); require(${JSON.stringify(kubeJs)})`)}`, { env }));
     }
     const wall = { ours: median(a.map((r) => r.wallMs)), anchor: median(b.map((r) => r.wallMs)) };
     const cpu = { ours: median(a.map((r) => r.cpuMs)), anchor: median(b.map((r) => r.cpuMs)) };
@@ -93,6 +96,7 @@ export async function benchBootstrap({ cp, kube, quick }) {
       floor: {
         nodeStart: { wallMs: round(median(floor.node.map((r) => r.wallMs))), cpuMs: round(median(floor.node.map((r) => r.cpuMs))) },
         cliLoad: { wallMs: round(median(floor.cliLoad.map((r) => r.wallMs))), cpuMs: round(median(floor.cliLoad.map((r) => r.cpuMs))) },
+        ...(floor.kubeLoad.length ? { kubeLoad: { what: 'node loading dist/cli.js and dist/kube.js', wallMs: round(median(floor.kubeLoad.map((r) => r.wallMs))), cpuMs: round(median(floor.kubeLoad.map((r) => r.cpuMs))) } } : {}),
       },
       wallRatio: round(wall.anchor / wall.ours, 2),
       cpuRatio: round(cpu.anchor / cpu.ours, 2),
