@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { describeError, isKrustletError, KrustletError } from '../core/errors';
 import type { Logger } from '../core/log';
-import type { CsrInfo, TokenInfo } from '../core/types';
+import type { CsrInfo, PreflightFinding, TokenInfo } from '../core/types';
 import { contextSetting, expectedHostnamesSetting, kubeconfigFiles, kubeconfigSetting } from './config';
 import { type ConnectionKind, ContextKeys, StateKeys } from './constants';
 import { type Cluster, connectCluster, startWatch, type WatchState } from './coreAdapter';
@@ -48,6 +48,8 @@ export class ClusterService implements vscode.Disposable {
   tokenWatch: WatchStatus = { state: 'connecting' };
 
   private generation = 0;
+  /** The last clean preflight of {@link cluster} (see {@link cleanPreflight}); never a failing one. */
+  private preflight?: { cluster: Cluster; findings: PreflightFinding[]; at: number };
   private connecting?: Promise<void>;
   private watches: vscode.Disposable[] = [];
   private fileWatchers: vscode.Disposable[] = [];
@@ -73,6 +75,7 @@ export class ClusterService implements vscode.Disposable {
     const gen = ++this.generation;
     this.log.info(`Connecting to the cluster (${why}).`);
     this.stopWatches();
+    this.invalidatePreflight('reconnecting');
     this.cluster = undefined;
     this.csrs.clear();
     this.tokens.clear();
@@ -113,6 +116,35 @@ export class ClusterService implements vscode.Disposable {
     if (this.cluster) return this.cluster;
     if (this.state.error instanceof Error) throw this.state.error;
     throw new KrustletError('unreachable', this.state.message ?? 'Not connected to a cluster.', 'Check the kubeconfig and context (Krustlet: Select Kubeconfig Context), then Refresh.');
+  }
+
+  /**
+   * A clean preflight of the connected cluster from the last {@link PREFLIGHT_REUSE_MS}, for a warm
+   * Bootstrap to skip the 6 requests. Only clean results are kept (a failing preflight runs and shows
+   * every time), only for the connection that ran them (a reconnect, a context or kubeconfig change
+   * drops it), and {@link invalidatePreflight} drops it after Apply RBAC or a 401/403.
+   */
+  cleanPreflight(cluster: Cluster): { findings: PreflightFinding[]; ageMs: number } | undefined {
+    const p = this.preflight;
+    if (!p || p.cluster !== cluster || cluster !== this.cluster) return undefined;
+    const ageMs = Date.now() - p.at;
+    if (ageMs < 0 || ageMs > PREFLIGHT_REUSE_MS) {
+      this.preflight = undefined;
+      return undefined;
+    }
+    return { findings: p.findings, ageMs };
+  }
+
+  /** Keeps a preflight result for {@link cleanPreflight} if it is clean and of the connected cluster; otherwise drops any kept one. */
+  rememberPreflight(cluster: Cluster, findings: PreflightFinding[]): void {
+    if (cluster === this.cluster && findings.every((f) => f.ok)) this.preflight = { cluster, findings, at: Date.now() };
+    else this.preflight = undefined;
+  }
+
+  invalidatePreflight(why: string): void {
+    if (!this.preflight) return;
+    this.preflight = undefined;
+    this.log.debug(`Preflight result dropped (${why}).`);
   }
 
   private startWatches(cluster: Cluster, gen: number): void {
@@ -234,6 +266,9 @@ export class ClusterService implements vscode.Disposable {
     for (const d of this.disposables) d.dispose();
   }
 }
+
+/** How long a clean preflight is reused by Bootstrap on the same connection. */
+export const PREFLIGHT_REUSE_MS = 2 * 60_000;
 
 function classify(e: unknown): ConnectionKind {
   if (isKrustletError(e)) {

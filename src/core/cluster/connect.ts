@@ -208,11 +208,12 @@ export class Cluster {
   getCsrCertificate(name: string): Promise<string | undefined> {
     return getCsrCertificate(this.transport, name);
   }
-  approveCsr(name: string, reason?: string, message?: string): Promise<CsrInfo> {
-    return approveCsr(this.transport, name, reason, message);
+  /** `known`: a copy read earlier (e.g. the informer's) — one PUT with its resourceVersion instead of GET + PUT; see csr.ts. */
+  approveCsr(name: string, reason?: string, message?: string, known?: CsrInfo): Promise<CsrInfo> {
+    return approveCsr(this.transport, name, reason, message, known);
   }
-  denyCsr(name: string, reason?: string, message?: string): Promise<CsrInfo> {
-    return denyCsr(this.transport, name, reason, message);
+  denyCsr(name: string, reason?: string, message?: string, known?: CsrInfo): Promise<CsrInfo> {
+    return denyCsr(this.transport, name, reason, message, known);
   }
   deleteCsr(name: string): Promise<void> {
     return deleteCsr(this.transport, name);

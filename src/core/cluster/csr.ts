@@ -101,10 +101,48 @@ export async function getCsrCertificate(t: Transport, name: string): Promise<str
   return raw.status?.certificate ? Buffer.from(raw.status.certificate, 'base64').toString('utf8') : undefined;
 }
 
-async function decide(t: Transport, name: string, type: 'Approved' | 'Denied', reason: string, message: string): Promise<CsrInfo> {
+/**
+ * The body for PUT /approval from an already-known copy (e.g. the informer's): the server takes only
+ * status.conditions from it (spec and certificate come from its stored object) and, through
+ * metadata.resourceVersion, rejects it with 409 Conflict if the CSR changed since that copy was read.
+ */
+function rawFromInfo(info: CsrInfo): V1Csr {
+  const spec: NonNullable<V1Csr['spec']> = {
+    request: Buffer.from(info.requestPem, 'utf8').toString('base64'),
+    signerName: info.signerName,
+    usages: info.usages,
+    groups: info.groups,
+  };
+  if (info.username !== undefined) spec.username = info.username;
+  if (info.expirationSeconds !== undefined) spec.expirationSeconds = info.expirationSeconds;
+  const metadata: NonNullable<V1Csr['metadata']> = { name: info.name, resourceVersion: info.resourceVersion };
+  if (info.uid) metadata.uid = info.uid;
+  return {
+    metadata,
+    spec,
+    status: {
+      conditions: info.conditions.map((c) => ({
+        type: c.type,
+        status: c.status,
+        reason: c.reason,
+        message: c.message,
+        lastUpdateTime: c.lastUpdateTime?.toISOString(),
+      })),
+    },
+  };
+}
+
+/** How many times a 409 Conflict on the PUT leads to reading the CSR again and retrying. */
+const CONFLICT_RETRIES = 2;
+
+async function decide(t: Transport, name: string, type: 'Approved' | 'Denied', reason: string, message: string, known?: CsrInfo): Promise<CsrInfo> {
+  // A known copy (same name, with the resourceVersion it was read at) saves the GET: one round trip.
+  // It is never trusted over the server: the PUT carries its resourceVersion, so if anyone changed the
+  // CSR since (approved, denied, the signer issued it) the server answers 409 and we read it again.
+  let fromKnown = !!known && known.name === name && !!known.resourceVersion;
   for (let attempt = 0; ; attempt++) {
-    const csr = await getRaw(t, name);
-    const info = toCsrInfo(csr);
+    const csr = fromKnown && known ? rawFromInfo(known) : await getRaw(t, name);
+    const info = fromKnown && known ? known : toCsrInfo(csr);
     if (info.state === 'denied' || (type === 'Denied' && (info.state === 'approved' || info.state === 'issued'))) {
       throw new KrustletError('conflict', `CSR '${name}' is already ${info.state}.`, 'A decided CSR cannot be changed; the requester must create a new one.');
     }
@@ -116,20 +154,30 @@ async function decide(t: Transport, name: string, type: 'Approved' | 'Denied', r
       });
       return toCsrInfo(updated);
     } catch (e) {
-      // The CSR changed meanwhile (e.g. the signer wrote the certificate): read it again, once or twice.
-      if (isKrustletError(e, 'conflict') && attempt < 2) continue;
+      // The CSR changed since our copy (another client decided it, or the signer wrote the
+      // certificate): read it again and decide from what the server holds now.
+      if (isKrustletError(e, 'conflict') && attempt < CONFLICT_RETRIES) {
+        fromKnown = false;
+        continue;
+      }
       if (isKrustletError(e, 'not-found')) throw notFound(name);
       throw e;
     }
   }
 }
 
-export function approveCsr(t: Transport, name: string, reason = 'KrustletBootstrapApprove', message = 'Approved with krustlet-bootstrap'): Promise<CsrInfo> {
-  return decide(t, name, 'Approved', reason, message);
+/**
+ * Approves a CSR. With `known` (a copy read earlier, e.g. from an informer, carrying its
+ * resourceVersion) this is one PUT; a stale copy gets 409 Conflict, and the CSR is read again: if it
+ * was decided meanwhile, a denial is reported as a `conflict` error and an approval is returned as is.
+ */
+export function approveCsr(t: Transport, name: string, reason = 'KrustletBootstrapApprove', message = 'Approved with krustlet-bootstrap', known?: CsrInfo): Promise<CsrInfo> {
+  return decide(t, name, 'Approved', reason, message, known);
 }
 
-export function denyCsr(t: Transport, name: string, reason = 'KrustletBootstrapDeny', message = 'Denied with krustlet-bootstrap'): Promise<CsrInfo> {
-  return decide(t, name, 'Denied', reason, message);
+/** Denies a CSR; `known` as for {@link approveCsr}. A CSR approved or denied meanwhile is a `conflict` error. */
+export function denyCsr(t: Transport, name: string, reason = 'KrustletBootstrapDeny', message = 'Denied with krustlet-bootstrap', known?: CsrInfo): Promise<CsrInfo> {
+  return decide(t, name, 'Denied', reason, message, known);
 }
 
 export async function deleteCsr(t: Transport, name: string): Promise<void> {

@@ -4,12 +4,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { bootstrap } from '../../core/bootstrap';
-import { describeError, KrustletError } from '../../core/errors';
+import { describeError, isKrustletError, KrustletError } from '../../core/errors';
 import { defaultBootstrapPath } from '../../core/files';
 import { listContexts } from '../../core/kubeconfig';
-import { runPreflight } from '../../core/preflight';
+import { runPreflight, verifyTokenAuth } from '../../core/preflight';
 import { formatTtl, parseTtl } from '../../core/token';
-import type { ContextInfo } from '../../core/types';
+import type { BootstrapToken, ContextInfo } from '../../core/types';
 import { bootstrapConfigPathFor, contextSetting, kubeconfigSetting, tokenTtlSetting } from '../config';
 import { Commands, StateKeys } from '../constants';
 import { connectCluster, type Cluster } from '../coreAdapter';
@@ -72,11 +72,10 @@ export async function bootstrapCommand(ctx: FeatureContext, options: BootstrapOp
     const force = await checkExisting(ctx, o, target);
 
     const cluster = await clusterFor(ctx, contextName);
-    await preflight(ctx, o, cluster);
+    let checked = await preflight(ctx, o, cluster);
 
-    const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'Krustlet: Bootstrap', cancellable: false },
-      async (progress) => {
+    const run = () =>
+      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Krustlet: Bootstrap', cancellable: false }, async (progress) => {
         progress.report({ message: `creating a bootstrap token on ${cluster.context.name}…` });
         return bootstrap({
           cluster,
@@ -86,10 +85,23 @@ export async function bootstrapCommand(ctx: FeatureContext, options: BootstrapOp
           force,
           logger: ctx.log,
           onStep: (step) => progress.report({ message: step }),
-          verify: true,
+          // The token check runs below, after the file is written, without holding up the result.
+          verify: false,
         });
-      },
-    );
+      });
+    let result;
+    try {
+      result = await run();
+    } catch (e) {
+      if (!isKrustletError(e, 'forbidden') && !isKrustletError(e, 'unauthorized')) throw e;
+      // Our rights changed: no preflight result is trusted any more. If this one was reused, run it
+      // again for real (showing what it finds) and try once more; nothing was created (401/403 on the POST).
+      ctx.service.invalidatePreflight(`bootstrap got ${e.code}`);
+      if (checked !== 'reused') throw e;
+      ctx.log.info(`Bootstrap got ${e.code} although a recent preflight was clean; running the preflight again.`);
+      checked = await preflight(ctx, o, cluster, { fresh: true });
+      result = await run();
+    }
     const expiration = result.expiration?.toISOString();
     // Never the secret: id, Secret name, path and expiry only.
     ctx.log.info(
@@ -104,13 +116,9 @@ export async function bootstrapCommand(ctx: FeatureContext, options: BootstrapOp
       context: cluster.context.name,
       server: cluster.server,
     };
+    void checkToken(ctx, o, cluster, result.token);
     out.addedToGitignore = await offerGitignore(ctx, o, result.path);
-    const tokenProblems = result.tokenCheck?.findings.filter((f) => !f.ok) ?? [];
-    for (const f of tokenProblems) ctx.log.warn(`After bootstrap: ${f.message}${f.fix ? ` Fix: ${f.fix}` : ''}`);
-    if (o.notify !== false) {
-      if (tokenProblems.length) void ctx.prompter.warning(`${tokenProblems[0].message}${tokenProblems[0].fix ? ` ${tokenProblems[0].fix}` : ''}`, {});
-      void successMessage(ctx, out, ttlSeconds);
-    }
+    if (o.notify !== false) void successMessage(ctx, out, ttlSeconds);
     return out;
   } catch (e) {
     if (e instanceof Cancelled) {
@@ -249,11 +257,38 @@ async function clusterFor(ctx: FeatureContext, contextName: string): Promise<Clu
   return connectCluster({ kubeconfigPath: kubeconfigSetting(), context: contextName, logger: ctx.log });
 }
 
-async function preflight(ctx: FeatureContext, o: BootstrapOptions, cluster: Cluster): Promise<void> {
+/**
+ * The token-acceptance check (the API server authenticates the new token, and it may create CSRs),
+ * after the file is written: its findings go to the log and, when something is wrong, to a warning,
+ * as before; it no longer delays the result. Never throws.
+ */
+async function checkToken(ctx: FeatureContext, o: BootstrapOptions, cluster: Cluster, token: BootstrapToken): Promise<void> {
+  try {
+    const check = await verifyTokenAuth(cluster, token);
+    const problems = check.findings.filter((f) => !f.ok);
+    for (const f of problems) ctx.log.warn(`After bootstrap: ${f.message}${f.fix ? ` Fix: ${f.fix}` : ''}`);
+    if (!problems.length) ctx.log.info(`After bootstrap: the API server accepts token ${token.id}${check.canCreateCsrs ? ', and it may create certificate signing requests' : ''}.`);
+    // Something changed since a clean preflight (e.g. the bindings were removed): run it fully next time.
+    if (problems.length) ctx.service.invalidatePreflight('the token check found a problem');
+    if (problems.length && o.notify !== false) void ctx.prompter.warning(`${problems[0].message}${problems[0].fix ? ` ${problems[0].fix}` : ''}`, {});
+  } catch (e) {
+    ctx.log.warn(`After bootstrap: could not check that the API server accepts token ${token.id}: ${describeError(e)}`);
+  }
+}
+
+/** Runs the preflight (or reuses a recent clean one of the connected cluster) and handles what it finds. */
+async function preflight(ctx: FeatureContext, o: BootstrapOptions, cluster: Cluster, opts: { fresh?: boolean } = {}): Promise<'reused' | 'ran'> {
+  const kept = opts.fresh ? undefined : ctx.service.cleanPreflight(cluster);
+  if (kept) {
+    ctx.log.info(`Preflight of ${cluster.context.name}: reusing the clean result from ${Math.round(kept.ageMs / 1000)} s ago.`);
+    return 'reused';
+  }
   const findings = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Krustlet: checking ${cluster.context.name}…` },
     () => runPreflight(cluster),
   );
+  ctx.log.info(`Preflight of ${cluster.context.name}: ran ${findings.length} checks, ${findings.filter((f) => !f.ok).length} failing.`);
+  ctx.service.rememberPreflight(cluster, findings);
   for (const f of findings) ctx.log[f.ok ? 'debug' : 'warn'](`Preflight ${f.ok ? 'ok' : 'FAIL'}: ${f.message}${!f.ok && f.fix ? ` Fix: ${f.fix}` : ''}`);
   const bad = findings.filter((f) => !f.ok);
   const rbac = bad.filter(isRbacFinding);
@@ -273,6 +308,7 @@ async function preflight(ctx: FeatureContext, o: BootstrapOptions, cluster: Clus
       apply = choice === 'Apply RBAC';
     }
     if (apply && !(await applyRbacCommand(ctx, { confirm: true }))) return cancel('applying the RBAC bindings failed');
+    ctx.service.invalidatePreflight('Apply RBAC');
   }
   const other = bad.filter((f) => !isRbacFinding(f));
   if (other.length && o.proceed !== true) {
@@ -284,6 +320,7 @@ async function preflight(ctx: FeatureContext, o: BootstrapOptions, cluster: Clus
     );
     if (choice !== 'Bootstrap Anyway') return cancel('the preflight found problems');
   }
+  return 'ran';
 }
 
 function git(args: string[], cwd: string): Promise<{ code: number; stdout: string }> {

@@ -86,6 +86,7 @@ export async function applyRbacCommand(ctx: FeatureContext, options: { confirm?:
       if (choice !== 'Apply RBAC') return false;
     }
     const results = await applyBootstrapRbac(cluster);
+    ctx.service.invalidatePreflight('Apply RBAC');
     ctx.log.info(`Bootstrap RBAC bindings on ${cluster.context.name}: ${results.map((r) => `${r.name} ${r.result}`).join(', ')}.`);
     notify(ctx, `Bootstrap RBAC bindings are in place on ${cluster.context.name}.`);
     return true;

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { describeError } from '../../core/errors';
 import { escapeMarkdown, summarizeRequest } from '../../core/csr/summary';
-import type { CsrReview } from '../../core/types';
+import type { CsrInfo, CsrReview } from '../../core/types';
 import { Commands } from '../constants';
 import type { FeatureContext } from '../features';
 import { CsrNode } from '../views/nodes';
@@ -32,6 +32,11 @@ function targets(ctx: FeatureContext, target: Target, selection: unknown): CsrNo
   if (clicked) return [clicked];
   if (typeof target === 'string') return [];
   return ctx.view.selection.filter((n): n is CsrNode => n instanceof CsrNode);
+}
+
+/** The freshest copy we hold of a node's CSR: the informer's (it may be newer than the node's), else the node's. */
+function known(ctx: FeatureContext, n: CsrNode): CsrInfo {
+  return ctx.service.csrs.get(n.info.name) ?? n.info;
 }
 
 function reasonsText(review: CsrReview): string {
@@ -82,7 +87,8 @@ export async function approveCsrs(ctx: FeatureContext, target: Target, selection
     }
     for (const n of toApprove) {
       try {
-        await cluster.approveCsr(n.info.name, 'KrustletBootstrapApprove', 'Approved in VS Code (Krustlet Bootstrap) after review');
+        // The informer's copy saves the GET: one PUT with its resourceVersion (a stale copy gets 409 and is re-read).
+        await cluster.approveCsr(n.info.name, 'KrustletBootstrapApprove', 'Approved in VS Code (Krustlet Bootstrap) after review', known(ctx, n));
         ctx.log.info(`Approved certificate signing request ${n.info.name} (review: ${n.review.verdict}).`);
         result.done.push(n.info.name);
       } catch (e) {
@@ -128,7 +134,7 @@ export async function denyCsrs(ctx: FeatureContext, target: Target, selection?: 
   }
   for (const n of pending) {
     try {
-      await cluster.denyCsr(n.info.name, 'KrustletBootstrapDeny', 'Denied in VS Code (Krustlet Bootstrap)');
+      await cluster.denyCsr(n.info.name, 'KrustletBootstrapDeny', 'Denied in VS Code (Krustlet Bootstrap)', known(ctx, n));
       ctx.log.info(`Denied certificate signing request ${n.info.name}.`);
       result.done.push(n.info.name);
     } catch (e) {
