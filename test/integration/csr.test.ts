@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect, type Cluster } from '../../src/core/cluster';
+import { isKrustletError } from '../../src/core/errors';
 import { startControlPlane, type ControlPlane } from '../support/controlPlane';
 import { CLIENT_USAGES, SERVING_USAGES, csrManifest, krustletClientSpec, krustletServingSpec, makeCsr, type CsrSpec } from '../support/csrFactory';
 
@@ -198,5 +199,49 @@ void describe('krustlet-bootstrap csr (dist/cli.js) against a real API server', 
       assert.match(lines[0], /^error: \S/);
     }
     assert.match((await cli(['csr', 'review', 'no-such-csr'])).stderr, /does not exist/);
+  });
+  void it('approve/deny from a known copy: one PUT; a stale copy gets 409, is read again, and never overwrites a decision', async () => {
+    const lines: string[] = [];
+    const me = await connect({ kubeconfigPath: cp.kubeconfigPath, logger: { debug: (m) => lines.push(m), info: () => undefined, warn: () => undefined, error: () => undefined } });
+    const requests = () => lines.filter((l) => l.includes('/certificatesigningrequests/')).map((l) => l.replace(/ \(\d+ ms\)$/, '').replace(/^(\w+) \/apis\/certificates\.k8s\.io\/v1\/certificatesigningrequests\//, '$1 '));
+    const serving = (host: string, ip: string) => createAs(host, `${host}-tls`, krustletServingSpec(host, ip), 'kubernetes.io/kubelet-serving', SERVING_USAGES);
+    await serving('known1', '10.0.1.1');
+    await serving('known2', '10.0.1.2');
+    await serving('known3', '10.0.1.3');
+
+    // A current copy: a single PUT to /approval, no GET.
+    const copy1 = await admin.getCsr('known1-tls');
+    assert.equal(copy1.state, 'pending');
+    lines.length = 0;
+    const approved = await me.approveCsr('known1-tls', 'Test', 'from a known copy', copy1);
+    assert.ok(approved.state === 'approved' || approved.state === 'issued', approved.state);
+    assert.deepEqual(requests(), ['PUT known1-tls/approval → 200']);
+
+    // A stale copy of a CSR someone else denied meanwhile: 409, read again, the denial is reported and kept.
+    const stale2 = await admin.getCsr('known2-tls');
+    await admin.denyCsr('known2-tls', 'SomeoneElse', 'denied by another client');
+    lines.length = 0;
+    await assert.rejects(me.approveCsr('known2-tls', 'Test', 'from a stale copy', stale2), (e: unknown) => isKrustletError(e, 'conflict') && /already denied/.test(e.message));
+    assert.deepEqual(requests(), ['PUT known2-tls/approval → 409', 'GET known2-tls → 200']);
+    const after2 = await admin.getCsr('known2-tls');
+    assert.equal(after2.state, 'denied');
+    assert.ok(!after2.conditions.some((c) => c.type === 'Approved'), 'the stale approve did not add an Approved condition');
+    assert.equal(after2.conditions.find((c) => c.type === 'Denied')?.message, 'denied by another client');
+
+    // Denying from the stale (pending) copy of the CSR approved above: 409, read again, reported, still approved.
+    lines.length = 0;
+    await assert.rejects(me.denyCsr('known1-tls', 'Test', 'from a stale copy', copy1), (e: unknown) => isKrustletError(e, 'conflict') && /already (approved|issued)/.test(e.message));
+    assert.deepEqual(requests(), ['PUT known1-tls/approval → 409', 'GET known1-tls → 200']);
+    const after1 = await admin.getCsr('known1-tls');
+    assert.ok(!after1.conditions.some((c) => c.type === 'Denied'), 'the stale deny did not add a Denied condition');
+
+    // A copy outdated by an unrelated change (a label), still pending: 409, read again, then approved.
+    const stale3 = await admin.getCsr('known3-tls');
+    await kubectl(['label', 'csr', 'known3-tls', 'krustlet-test=stale']);
+    lines.length = 0;
+    const approved3 = await me.approveCsr('known3-tls', 'Test', 'after a conflict', stale3);
+    assert.ok(approved3.state === 'approved' || approved3.state === 'issued', approved3.state);
+    assert.deepEqual(requests(), ['PUT known3-tls/approval → 409', 'GET known3-tls → 200', 'PUT known3-tls/approval → 200']);
+    assert.equal((await admin.getCsr('known3-tls')).conditions.find((c) => c.type === 'Approved')?.message, 'after a conflict');
   });
 });
