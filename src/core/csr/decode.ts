@@ -2,11 +2,33 @@
  * Decodes the PKCS#10 request inside a CertificateSigningRequest (spec.request, PEM) with
  * @peculiar/x509, and verifies its self-signature synchronously with node:crypto (so a review can
  * run in a tree tooltip without awaiting). Never throws: junk input gives `{ ok: false, error }`.
+ *
+ * The x509 stack (@peculiar/x509, asn1, tsyringe, reflect-metadata: ~300 kB bundled) is loaded on
+ * the first decode, not when this module loads: the extension's activation and the CLI's bootstrap
+ * never pay for it. esbuild keeps a `require` inside a function lazy (the module's init runs at the
+ * first call).
  */
-import 'reflect-metadata'; // @peculiar/x509 (tsyringe) needs a Reflect polyfill loaded first
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { createPublicKey, verify as cryptoVerify, constants, type KeyObject } from 'node:crypto';
 import type { DecodedRequest } from '../types';
+
+let x509Module: typeof X509 | undefined;
+
+/** @peculiar/x509, loaded (synchronously) at the first call. */
+function x509(): typeof X509 {
+  if (!x509Module) {
+    /* eslint-disable @typescript-eslint/no-require-imports -- a lazy, synchronous load (see the top of the file) */
+    require('reflect-metadata'); // @peculiar/x509 (tsyringe) needs a Reflect polyfill loaded first
+    x509Module = require('@peculiar/x509') as typeof X509;
+    /* eslint-enable @typescript-eslint/no-require-imports */
+  }
+  return x509Module;
+}
+
+/** True once the x509 stack has been loaded (tests and the bench check that activation does not load it). */
+export function x509Loaded(): boolean {
+  return x509Module !== undefined;
+}
 
 export type DecodeResult = { ok: true; decoded: DecodedRequest } | { ok: false; error: string };
 
@@ -83,7 +105,8 @@ function decodeOrThrow(input: string | Uint8Array): DecodeResult {
   const der = Buffer.from(m[2].replace(/\s+/g, ''), 'base64');
   if (der.length === 0) return { ok: false, error: 'The PEM "CERTIFICATE REQUEST" block is empty.' };
 
-  const req = new x509.Pkcs10CertificateRequest(der);
+  const x = x509();
+  const req = new x.Pkcs10CertificateRequest(der);
   const name = req.subjectName;
   const commonName = name.getField('CN')[0];
   const organizations = name.getField('O');
@@ -95,9 +118,9 @@ function decodeOrThrow(input: string | Uint8Array): DecodeResult {
   const otherSans: string[] = [];
   for (const ext of req.extensions) {
     if (ext.type !== SAN_OID) continue;
-    let san: x509.SubjectAlternativeNameExtension;
+    let san: X509.SubjectAlternativeNameExtension;
     try {
-      san = ext instanceof x509.SubjectAlternativeNameExtension ? ext : new x509.SubjectAlternativeNameExtension(ext.rawData);
+      san = ext instanceof x.SubjectAlternativeNameExtension ? ext : new x.SubjectAlternativeNameExtension(ext.rawData);
     } catch (e) {
       // e.g. an otherName the library does not parse: still a SAN the approver must see.
       otherSans.push(`unparsed:${e instanceof Error ? e.message : String(e)}`);

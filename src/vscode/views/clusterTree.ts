@@ -3,13 +3,16 @@ import type { ClusterService, ModelChange } from '../clusterService';
 import { Commands, KUBELET_SERVING_SIGNER, Views } from '../constants';
 import { ClusterNode, CsrNode, GroupNode, type KrustletNode, MessageNode, TokenNode } from './nodes';
 
+/** Longest run of background reviews before yielding to the extension host's other work. */
+const REVIEW_SLICE_MS = 8;
+
 /**
  * The Krustlet view: cluster → Bootstrap Tokens / Certificate Signing Requests. It mirrors the
  * ClusterService's live maps with stable node objects, and turns each model change into one
  * `onDidChangeTreeData` event for the node (or group) that changed — never a full relist.
  */
 export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode>, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<KrustletNode | undefined>();
+  private readonly emitter = new vscode.EventEmitter<KrustletNode | KrustletNode[] | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
 
   readonly clusterNode = new ClusterNode({ context: '' });
@@ -22,6 +25,19 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
   readonly onDidApplyChange = this.changes.event;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly clock: NodeJS.Timeout;
+
+  /**
+   * Reviews (PKCS#10 decode + signature check + rules, ~1 ms each) the render path may compute
+   * synchronously per macrotask. A few new requests are reviewed before they are first shown;
+   * beyond that (a first list of thousands) an item shows "reviewing…" with the plain pending
+   * contextValue and is reviewed in the background in small time slices, then re-rendered. The menus
+   * are the same for both pending contextValues, and approving recomputes the review synchronously
+   * when it is missing, so a failing request always gets its modal.
+   */
+  syncReviewsPerTick = 50;
+  private syncReviewsLeft = -1;
+  private readonly reviewQueue = new Set<CsrNode>();
+  private reviewTimer?: NodeJS.Immediate;
 
   constructor(private readonly service: ClusterService) {
     this.disposables.push(this.emitter, this.changes, service.onDidChange((c) => this.apply(c)));
@@ -36,6 +52,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
   private apply(c: ModelChange): void {
     switch (c.kind) {
       case 'connection':
+        this.reviewQueue.clear();
         this.csrNodes.clear();
         this.tokenNodes.clear();
         this.updateClusterNode();
@@ -140,7 +157,56 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
   }
 
   getTreeItem(node: KrustletNode): vscode.TreeItem {
-    return node.toTreeItem();
+    if (node.kind !== 'csr') return node.toTreeItem();
+    if (node.pending && !node.reviewIfReady()) {
+      if (this.takeSyncReview()) void node.review;
+      else this.queueReview(node);
+    }
+    // The tooltip (the request's summary) is built on hover, by resolveTreeItem.
+    return node.toTreeItem(new Date(), { lazy: true });
+  }
+
+  resolveTreeItem(item: vscode.TreeItem, node: KrustletNode): vscode.TreeItem {
+    if (node.kind === 'csr' && item.tooltip === undefined) item.tooltip = node.tooltipFor();
+    return item;
+  }
+
+  /** One synchronous review from this macrotask's budget (see syncReviewsPerTick). */
+  private takeSyncReview(): boolean {
+    if (this.syncReviewsLeft < 0) {
+      this.syncReviewsLeft = this.syncReviewsPerTick;
+      setImmediate(() => (this.syncReviewsLeft = -1));
+    }
+    if (this.syncReviewsLeft <= 0) return false;
+    this.syncReviewsLeft--;
+    return true;
+  }
+
+  private queueReview(node: CsrNode): void {
+    this.reviewQueue.add(node);
+    this.reviewTimer ??= setImmediate(() => this.reviewSlice());
+  }
+
+  /** Reviews queued nodes for up to REVIEW_SLICE_MS, re-renders them, and yields before the next slice. */
+  private reviewSlice(): void {
+    this.reviewTimer = undefined;
+    const start = performance.now();
+    const done: CsrNode[] = [];
+    for (const node of this.reviewQueue) {
+      this.reviewQueue.delete(node);
+      // Gone, replaced, or no longer pending: its item does not show a review.
+      if (this.csrNodes.get(node.info.name) !== node || !node.pending) continue;
+      void node.review;
+      done.push(node);
+      if (performance.now() - start >= REVIEW_SLICE_MS) break;
+    }
+    if (done.length) this.emitter.fire(done);
+    if (this.reviewQueue.size) this.reviewTimer = setImmediate(() => this.reviewSlice());
+  }
+
+  /** Requests still waiting for their background review (tests, bench). */
+  get reviewsQueued(): number {
+    return this.reviewQueue.size;
   }
 
   getParent(node: KrustletNode): KrustletNode | undefined {
@@ -219,6 +285,8 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
 
   dispose(): void {
     clearInterval(this.clock);
+    if (this.reviewTimer) clearImmediate(this.reviewTimer);
+    this.reviewQueue.clear();
     for (const d of this.disposables) d.dispose();
   }
 }

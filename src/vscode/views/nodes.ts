@@ -101,6 +101,15 @@ const CSR_ICONS: Record<CsrInfo['state'], [string, string]> = {
   failed: ['error', 'list.errorForeground'],
 };
 
+export interface CsrItemOptions {
+  /**
+   * The tree's render path: use the review only when it is already computed (a pending request
+   * without one shows "reviewing…" and the plain pending contextValue; the provider reviews it in
+   * the background), and leave the tooltip to `resolveTreeItem` (`tooltipFor`).
+   */
+  lazy?: boolean;
+}
+
 export class CsrNode {
   readonly kind = 'csr';
   private cachedReview?: { key: string; review: CsrReview };
@@ -110,13 +119,33 @@ export class CsrNode {
     private readonly apiServer: () => string | undefined = () => undefined,
   ) {}
 
-  /** The review of the current request, cached per resourceVersion and expected hostnames. */
-  get review(): CsrReview {
+  /**
+   * What the review depends on: the request's spec (immutable in the API server, so the uid stands
+   * for it; a label or status update keeps the review) and the review options.
+   */
+  private reviewKey(): string {
+    const i = this.info;
     const hosts = this.expectedHostnames();
-    const apiServer = this.apiServer();
-    const key = `${this.info.resourceVersion ?? ''}|${this.info.requestPem.length}|${hosts.join(',')}|${apiServer ?? ''}`;
-    if (this.cachedReview?.key !== key) this.cachedReview = { key, review: reviewCsr(this.info, { expectedHostnames: hosts, apiServer }) };
+    return [i.uid ?? i.resourceVersion ?? '', i.name, i.signerName, i.username ?? '', i.groups.join(','), i.usages.join(','), i.expirationSeconds ?? '', i.requestPem.length, hosts.join(','), this.apiServer() ?? ''].join('|');
+  }
+
+  /**
+   * The full review of the current request (PKCS#10 decode, signature check, every rule), computed
+   * synchronously when not cached: approve, the Review command and the notifier always get it.
+   */
+  get review(): CsrReview {
+    const key = this.reviewKey();
+    if (this.cachedReview?.key !== key) {
+      const hosts = this.expectedHostnames();
+      this.cachedReview = { key, review: reviewCsr(this.info, { expectedHostnames: hosts, apiServer: this.apiServer() }) };
+    }
     return this.cachedReview.review;
+  }
+
+  /** The review if it is computed and current; never computes it. */
+  reviewIfReady(): CsrReview | undefined {
+    const c = this.cachedReview;
+    return c && c.key === this.reviewKey() ? c.review : undefined;
   }
 
   get pending(): boolean {
@@ -129,9 +158,14 @@ export class CsrNode {
   }
 
   get contextValue(): ContextValue {
+    return this.contextValueWith(this.pending ? this.review : undefined);
+  }
+
+  private contextValueWith(review: CsrReview | undefined): ContextValue {
     switch (this.info.state) {
       case 'pending':
-        return this.failing ? ContextValues.csrPendingFailing : ContextValues.csrPending;
+        // Both pending values get the same menus; approving re-checks `failing` synchronously.
+        return review?.verdict === 'fail' ? ContextValues.csrPendingFailing : ContextValues.csrPending;
       case 'approved':
         return ContextValues.csrApproved;
       case 'issued':
@@ -143,24 +177,37 @@ export class CsrNode {
     }
   }
 
-  toTreeItem(now = new Date()): vscode.TreeItem {
+  /** The Markdown tooltip: what the request asks for and the review (computes the review if needed). */
+  tooltipFor(now = new Date()): vscode.MarkdownString {
+    const md = new vscode.MarkdownString(summarizeRequest(this.info, this.review, now).markdown);
+    md.supportHtml = false;
+    md.isTrusted = false;
+    return md;
+  }
+
+  /**
+   * The tree item. By default complete (review computed if needed, tooltip included); with
+   * `lazy` it never reviews (see CsrItemOptions). Only a pending request's item shows its review.
+   */
+  toTreeItem(now = new Date(), options: CsrItemOptions = {}): vscode.TreeItem {
     const item = new vscode.TreeItem(this.info.name, vscode.TreeItemCollapsibleState.None);
     item.id = `csr:${this.info.name}`;
-    const review = this.review;
+    const pending = this.pending;
+    const review = !pending ? undefined : options.lazy ? this.reviewIfReady() : this.review;
     const parts = [shortSignerName(this.info.signerName)];
     if (this.info.createdAt) parts.push(formatAge(this.info.createdAt, now));
-    if (this.info.state !== 'pending') parts.push(this.info.state);
+    if (!pending) parts.push(this.info.state);
+    else if (!review) parts.push('reviewing…');
     else if (review.verdict === 'fail') parts.push(review.decoded ? 'review failed' : 'undecodable');
     else if (review.verdict === 'warn') parts.push('review: warnings');
     item.description = parts.join(' · ');
-    const [icon, color] = this.info.state === 'pending' && review.verdict === 'fail' ? ['warning', 'list.errorForeground'] : CSR_ICONS[this.info.state];
+    const [icon, color] = pending && review?.verdict === 'fail' ? ['warning', 'list.errorForeground'] : CSR_ICONS[this.info.state];
     item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
-    item.contextValue = this.contextValue;
-    const md = new vscode.MarkdownString(summarizeRequest(this.info, review, now).markdown);
-    md.supportHtml = false;
-    md.isTrusted = false;
-    item.tooltip = md;
-    item.accessibilityInformation = { label: `Certificate signing request ${this.info.name}, ${this.info.state}, review ${review.verdict}` };
+    item.contextValue = this.contextValueWith(review);
+    if (!options.lazy) item.tooltip = this.tooltipFor(now);
+    const shown = review ?? (options.lazy ? this.reviewIfReady() : this.review);
+    const verdict = shown ? `review ${shown.verdict}` : pending ? 'review in progress' : 'not reviewed yet';
+    item.accessibilityInformation = { label: `Certificate signing request ${this.info.name}, ${this.info.state}, ${verdict}` };
     return item;
   }
 }
