@@ -293,6 +293,46 @@ suite('Krustlet view and commands against a real control plane', function () {
     assert.ok(tokenSecret);
   });
 
+  test('a second Bootstrap reuses a recent clean preflight; Apply RBAC and a reconnect drop it; the token check still reports', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kb-preflight-cache-'));
+    const made: string[] = [];
+    /** Bootstraps into a new file; says whether its preflight ran or was reused (the nearest preflight line before its result line). */
+    const boot = async (n: number): Promise<'ran' | 'reused'> => {
+      const r = await vscode.commands.executeCommand<BootstrapCommandResult | undefined>('krustlet.bootstrap', {
+        context: admin.context.name, ttl: '1h', outputPath: join(dir, `b${n}.conf`), applyRbac: true, proceed: true, notify: false,
+      });
+      assert.ok(r, `Bootstrap ${n} returned nothing; log:\n${api.logLines().slice(-15).join('\n')}`);
+      made.push(r.tokenId);
+      assert.ok(existsSync(r.path));
+      // The token check runs after the file is written and still reports (log) what it found.
+      await until(`the token check of ${r.tokenId}`, () => api.logLines().some((l) => l.includes(`After bootstrap: the API server accepts token ${r.tokenId}`)));
+      const lines = api.logLines();
+      const done = lines.findIndex((l) => l.includes(`Bootstrap: token ${r.tokenId} `));
+      assert.ok(done >= 0, 'the result line is logged');
+      const pre = lines.slice(0, done).reverse().find((l) => l.includes(`Preflight of ${admin.context.name}: `));
+      assert.ok(pre, 'a preflight line precedes the result');
+      if (/: ran \d+ checks, 0 failing/.test(pre)) return 'ran';
+      assert.match(pre, /: reusing the clean result from \d+ s ago/);
+      return 'reused';
+    };
+    try {
+      // Apply RBAC drops any kept result, and leaves the bindings in place so the preflight is clean.
+      assert.equal(await vscode.commands.executeCommand<boolean>('krustlet.applyRbac', { confirm: true }), true);
+      assert.equal(await boot(1), 'ran');
+      assert.equal(await boot(2), 'reused', 'the second Bootstrap reuses the clean preflight');
+      assert.equal(await vscode.commands.executeCommand<boolean>('krustlet.applyRbac', { confirm: true }), true);
+      assert.equal(await boot(3), 'ran', 'Apply RBAC dropped the kept result');
+      assert.equal(await boot(4), 'reused');
+      await api.service.reconnect('test: reconnect drops the preflight');
+      await until('connected again', () => api.service.state.kind === 'connected' && api.service.cluster?.server === admin.server);
+      assert.equal(await boot(5), 'ran', 'a reconnect dropped the kept result');
+      assert.equal(await boot(6), 'reused');
+    } finally {
+      for (const id of made) await admin.deleteToken(id).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('Copy token puts the token on the clipboard, and only there', async () => {
     assert.ok(bootstrapped);
     const id = bootstrapped.tokenId;
@@ -412,6 +452,60 @@ suite('Krustlet view and commands against a real control plane', function () {
     assert.deepEqual(del.done, [bad]);
     assert.ok(!(await admin.listCsrs()).items.some((c) => c.name === bad));
     await until(`${bad} gone from the tree`, () => !treeCsr(api, bad));
+  });
+
+  test('a failing CSR not reviewed yet renders as reviewing…, is reviewed in the background, and approve still asks with the reasons', async () => {
+    const name = `kt-${run}-unreviewed`;
+    const budget = api.tree.syncReviewsPerTick;
+    const rerendered: KrustletNode[] = [];
+    const sub = api.tree.onDidChangeTreeData((e) => {
+      if (Array.isArray(e)) rerendered.push(...e);
+    });
+    // No synchronous reviews on the render path: every review comes from the background slices.
+    api.tree.syncReviewsPerTick = 0;
+    try {
+      await createCsr(name, { cn: 'system:node:someone-else', o: ['system:masters'], dns: ['kubernetes.default'], key: 'rsa-2048' });
+      const node = await until(`${name} in the tree`, () => treeCsr(api, name));
+
+      // A node of the tree's own class that was never reviewed (not in the tree, so the background skips it).
+      const Ctor = node.constructor as new (info: CsrNode['info'], hosts: () => string[], apiServer?: () => string | undefined) => CsrNode;
+      const fresh = new Ctor(node.info, () => api.service.expectedHostnames(), () => api.service.cluster?.server);
+      const item = api.tree.getTreeItem(fresh);
+      assert.equal(item.contextValue, 'csr.pending', 'not reviewed yet: the plain pending value (same menus)');
+      assert.match(String(item.description), /reviewing…/);
+      assert.equal(item.tooltip, undefined, 'the tooltip waits for resolveTreeItem');
+      assert.equal(fresh.reviewIfReady(), undefined, 'rendering did not review it');
+
+      // Approving it alone computes the review there and then: the modal with the reasons.
+      const prompter = new ScriptedPrompter(() => undefined);
+      api.setPrompter(prompter);
+      const declined = await vscode.commands.executeCommand<CsrCommandResult>('krustlet.approveCsr', fresh, [fresh]);
+      api.setPrompter(undefined);
+      assert.deepEqual(declined.done, []);
+      const modal = prompter.asked.find((a) => a.kind === 'modal');
+      assert.ok(modal, 'a modal confirmation was asked');
+      assert.ok(modal.items.includes('Approve Anyway'));
+      const review = fresh.reviewIfReady();
+      assert.equal(review?.verdict, 'fail');
+      for (const f of review.findings.filter((x) => x.verdict === 'fail')) assert.ok(modal.detail?.includes(f.message), `the modal lists: ${f.message}`);
+      assert.equal((await admin.getCsr(name)).state, 'pending');
+
+      // Hover: resolveTreeItem adds the summary.
+      const resolved = await Promise.resolve(api.tree.resolveTreeItem(item, fresh));
+      assert.match((resolved.tooltip as vscode.MarkdownString).value.replace(/\\/g, ''), /Review: FAIL/);
+
+      // The tree's own node: queued when rendered, reviewed in the background, then re-rendered as failing.
+      const failing = await until(`${name} reviewed in the background`, () => {
+        const i = api.tree.getTreeItem(node);
+        return i.contextValue === 'csr.pending.failing' && i;
+      });
+      assert.match(String(failing.description), /review failed/);
+      assert.ok(rerendered.includes(node), 'the background review fired a change for the node');
+    } finally {
+      api.tree.syncReviewsPerTick = budget;
+      sub.dispose();
+      await admin.deleteCsr(name).catch(() => undefined);
+    }
   });
 
   test('an identity without rights gets the forbidden state; a bootstrap token identity gets a 403 on approve that names the permission', async () => {
