@@ -97,7 +97,6 @@ function split(args: string[]): { own: string[]; extra: string[] } {
 
 export const agentCommand: CommandGroup = {
   name: 'agent',
-  summary: "the agent's command line (agent command) and pre-start checks (agent check)",
   help: HELP,
   async run(args, io) {
     const sub = args[0];

@@ -6,7 +6,6 @@ import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom, parse, printJson, stderrLog
 
 export const bootstrapCommand: CommandGroup = {
   name: 'bootstrap',
-  summary: 'create a bootstrap token and write bootstrap.conf for a Krustlet node',
   help: `Usage: krustlet-bootstrap bootstrap [options]
 
 Creates a bootstrap token (Secret kube-system/bootstrap-token-<id>) and writes a bootstrap

@@ -10,11 +10,9 @@ export interface CliIO {
   env: NodeJS.ProcessEnv;
 }
 
-/** One command group (`bootstrap`, `token`, `csr` …): registered in the table in src/cli/main.ts. */
+/** One command group (`bootstrap`, `token`, `csr` …): listed, with its summary, in the table in src/cli/main.ts. */
 export interface CommandGroup {
   name: string;
-  /** One line for the top-level help. */
-  summary: string;
   /** Full help text (usage, options). */
   help: string;
   /** Runs with the arguments after the group name; returns the exit code. Throw KrustletError for failures. */

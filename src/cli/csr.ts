@@ -126,7 +126,6 @@ async function approve(args: string[], io: CliIO): Promise<number> {
 
 export const csrCommand: CommandGroup = {
   name: 'csr',
-  summary: 'list, review, approve or deny CertificateSigningRequests',
   help: HELP,
   async run(args, io) {
     const sub = args[0];

@@ -2,21 +2,35 @@
  * `krustlet-bootstrap`: the headless way to do what the extension does.
  *
  * To add a command group: write src/cli/<group>.ts exporting a CommandGroup (see ./common.ts)
- * and add it to COMMANDS below. Failures are thrown as KrustletError; main() prints one line
+ * and add an entry to COMMANDS below. Failures are thrown as KrustletError; main() prints one line
  * `error: <what went wrong. what to do.>` and exits 1.
+ *
+ * Groups load lazily: the table holds only names and summaries, and `load` imports the group's
+ * module when it runs (esbuild turns the `import()` into a deferred require). So `bootstrap` never
+ * initialises the CSR review's x509 stack, and `--version`/`--help` initialise no group at all.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describeError } from '../core/errors';
 import { redactSecrets } from '../core/log';
-import { agentCommand } from './agent';
-import { bootstrapCommand } from './bootstrap';
 import type { CliIO, CommandGroup } from './common';
-import { csrCommand } from './csr';
-import { preflightCommand, rbacCommand } from './preflight';
-import { tokenCommand } from './token';
 
-export const COMMANDS: CommandGroup[] = [bootstrapCommand, tokenCommand, csrCommand, preflightCommand, rbacCommand, agentCommand];
+/** A row of the command table: what `--help` lists, and how to load the group when it runs. */
+export interface CommandEntry {
+  name: string;
+  /** One line for the top-level help. */
+  summary: string;
+  load(): Promise<CommandGroup>;
+}
+
+export const COMMANDS: CommandEntry[] = [
+  { name: 'bootstrap', summary: 'create a bootstrap token and write bootstrap.conf for a Krustlet node', load: async () => (await import('./bootstrap.js')).bootstrapCommand },
+  { name: 'token', summary: 'list or delete bootstrap tokens', load: async () => (await import('./token.js')).tokenCommand },
+  { name: 'csr', summary: 'list, review, approve or deny CertificateSigningRequests', load: async () => (await import('./csr.js')).csrCommand },
+  { name: 'preflight', summary: 'check permissions, RBAC bindings and bootstrap-token auth', load: async () => (await import('./preflight.js')).preflightCommand },
+  { name: 'rbac', summary: "create kubeadm's bootstrap RBAC bindings (rbac apply)", load: async () => (await import('./preflight.js')).rbacCommand },
+  { name: 'agent', summary: "the agent's command line (agent command) and pre-start checks (agent check)", load: async () => (await import('./agent.js')).agentCommand },
+];
 
 export function version(): string {
   for (let dir = __dirname; ; dir = dirname(dir)) {
@@ -49,20 +63,21 @@ Run \`krustlet-bootstrap <command> --help\` for a command's options. --version p
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-    const cmd = first === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
-    io.stdout(cmd ? cmd.help : usage());
+    const entry = first === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    io.stdout(entry ? (await entry.load()).help : usage());
     return first === undefined ? 1 : 0;
   }
   if (first === '--version' || first === '-V') {
     io.stdout(`${version()}\n`);
     return 0;
   }
-  const cmd = COMMANDS.find((c) => c.name === first);
-  if (!cmd) {
+  const entry = COMMANDS.find((c) => c.name === first);
+  if (!entry) {
     io.stderr(`error: Unknown command '${first.slice(0, 40)}'. Run \`krustlet-bootstrap --help\` for the commands.\n`);
     return 1;
   }
   try {
+    const cmd = await entry.load();
     return await cmd.run(rest, io);
   } catch (e) {
     io.stderr(`error: ${redactSecrets(describeError(e).replace(/\s*\n\s*/g, ' '))}\n`);

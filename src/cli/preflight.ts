@@ -21,7 +21,6 @@ ${CLUSTER_HELP}
 
 export const preflightCommand: CommandGroup = {
   name: 'preflight',
-  summary: 'check permissions, RBAC bindings and bootstrap-token auth',
   help: PREFLIGHT_HELP,
   async run(args, io) {
     const { values } = parse(args, { ...CLUSTER_OPTIONS, 'bootstrap-file': { type: 'string' }, json: { type: 'boolean' } }, 'preflight');
@@ -67,7 +66,6 @@ ${CLUSTER_HELP}
 
 export const rbacCommand: CommandGroup = {
   name: 'rbac',
-  summary: "create kubeadm's bootstrap RBAC bindings (rbac apply)",
   help: RBAC_HELP,
   async run(args, io) {
     const sub = args[0];

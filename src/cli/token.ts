@@ -24,7 +24,6 @@ function ttlLeft(t: TokenInfo, now: Date): string {
 
 export const tokenCommand: CommandGroup = {
   name: 'token',
-  summary: 'list or delete bootstrap tokens',
   help: HELP,
   async run(args, io) {
     const sub = args[0];

@@ -106,7 +106,11 @@ after(async () => {
 void test('--help, --version and an unknown command', async () => {
   const help = await cli(['--help']);
   assert.equal(help.code, 0);
-  for (const c of ['bootstrap', 'token', 'preflight', 'rbac']) assert.match(help.stdout, new RegExp(`\\n  ${c}\\s`));
+  for (const c of ['bootstrap', 'token', 'csr', 'preflight', 'rbac', 'agent']) assert.match(help.stdout, new RegExp(`\\n  ${c}\\s`));
+  // Groups load lazily: `help <group>` still prints the group's own help.
+  const hc = await cli(['help', 'csr']);
+  assert.equal(hc.code, 0);
+  assert.match(hc.stdout, /^Usage: krustlet-bootstrap csr /);
   const bh = await cli(['bootstrap', '--help']);
   assert.equal(bh.code, 0);
   for (const o of ['--kubeconfig', '--context', '--ttl', '--description', '--output', '--force', '--print-token']) assert.ok(bh.stdout.includes(o), o);
