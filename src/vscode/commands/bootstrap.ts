@@ -85,7 +85,7 @@ export async function bootstrapCommand(ctx: FeatureContext, options: BootstrapOp
           force,
           logger: ctx.log,
           onStep: (step) => progress.report({ message: step }),
-          // The token check runs below, after the file is written, without holding up the result.
+          // The token check runs below, once the file is written: it does not hold up the file.
           verify: false,
         });
       });
@@ -116,9 +116,12 @@ export async function bootstrapCommand(ctx: FeatureContext, options: BootstrapOp
       context: cluster.context.name,
       server: cluster.server,
     };
-    void checkToken(ctx, o, cluster, result.token);
+    // The file is written: the token check starts now, beside the .gitignore offer and the success
+    // message, and the command returns once it has reported (so callers see its findings in the log).
+    const tokenChecked = checkToken(ctx, o, cluster, result.token);
     out.addedToGitignore = await offerGitignore(ctx, o, result.path);
     if (o.notify !== false) void successMessage(ctx, out, ttlSeconds);
+    await tokenChecked;
     return out;
   } catch (e) {
     if (e instanceof Cancelled) {
