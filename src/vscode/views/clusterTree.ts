@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { ClusterService, ModelChange } from '../clusterService';
 import { Commands, KUBELET_SERVING_SIGNER, Views } from '../constants';
+import { loadX509 } from '../../core/csr/decode';
 import { ClusterNode, CsrNode, GroupNode, type KrustletNode, MessageNode, TokenNode } from './nodes';
 
 /** Longest run of background reviews before yielding to the extension host's other work. */
@@ -34,10 +35,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
    * are the same for both pending contextValues, and approving recomputes the review synchronously
    * when it is missing, so a failing request always gets its modal.
    */
-  syncReviewsPerTick = 50;
+  syncReviewsPerTick = 32;
   private syncReviewsLeft = -1;
   private readonly reviewQueue = new Set<CsrNode>();
-  private reviewTimer?: NodeJS.Immediate;
+  private reviewTimer?: NodeJS.Timeout;
+  private x509Warmed = false;
 
   constructor(private readonly service: ClusterService) {
     this.disposables.push(this.emitter, this.changes, service.onDidChange((c) => this.apply(c)));
@@ -54,6 +56,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
       case 'connection':
         this.reviewQueue.clear();
         this.csrNodes.clear();
+        if (!this.x509Warmed) {
+          // The CSR list is on its way: load the review's x509 stack (~100 ms, once) before it lands.
+          this.x509Warmed = true;
+          setTimeout(loadX509, 0);
+        }
         this.tokenNodes.clear();
         this.updateClusterNode();
         this.emitter.fire(undefined);
@@ -177,17 +184,17 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
       this.syncReviewsLeft = this.syncReviewsPerTick;
       setImmediate(() => (this.syncReviewsLeft = -1));
     }
-    if (this.syncReviewsLeft <= 0) return false;
+    if (this.syncReviewsLeft <= 0 || this.syncReviewsPerTick <= 0) return false;
     this.syncReviewsLeft--;
     return true;
   }
 
   private queueReview(node: CsrNode): void {
     this.reviewQueue.add(node);
-    this.reviewTimer ??= setImmediate(() => this.reviewSlice());
+    this.reviewTimer ??= setTimeout(() => this.reviewSlice(), 0);
   }
 
-  /** Reviews queued nodes for up to REVIEW_SLICE_MS, re-renders them, and yields before the next slice. */
+  /** Reviews queued nodes for up to REVIEW_SLICE_MS, re-renders them, and pauses before the next slice. */
   private reviewSlice(): void {
     this.reviewTimer = undefined;
     const start = performance.now();
@@ -201,7 +208,8 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
       if (performance.now() - start >= REVIEW_SLICE_MS) break;
     }
     if (done.length) this.emitter.fire(done);
-    if (this.reviewQueue.size) this.reviewTimer = setImmediate(() => this.reviewSlice());
+    // A pause as long as the slice: background reviews take at most about half of the extension host.
+    if (this.reviewQueue.size) this.reviewTimer = setTimeout(() => this.reviewSlice(), REVIEW_SLICE_MS);
   }
 
   /** Requests still waiting for their background review (tests, bench). */
@@ -285,7 +293,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
 
   dispose(): void {
     clearInterval(this.clock);
-    if (this.reviewTimer) clearImmediate(this.reviewTimer);
+    if (this.reviewTimer) clearTimeout(this.reviewTimer);
     this.reviewQueue.clear();
     for (const d of this.disposables) d.dispose();
   }
