@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -236,6 +237,25 @@ void test('bad input: server does not answer (an error, never a hang)', async ()
   });
   const r = await expectCleanFailure(['bootstrap', '--kubeconfig', k], [/did not answer within 5 s/]);
   console.log(`  no-answer failure after ${r.ms} ms (default request timeout 5 s)`);
+});
+
+void test('credentials come from client-node in dist/kube.js: an exec plugin (client certificate) bootstraps', async () => {
+  // dist/kube.js is a narrowed bundle of client-node (scripts/build.mjs): it exports what src/core/cluster uses.
+  const kube = createRequire(__filename)(resolve(__dirname, '../../../dist/kube.js')) as Record<string, unknown>;
+  for (const name of ['KubeConfig', 'Watch']) assert.equal(typeof kube[name], 'function', name);
+  const user = (yaml.load(readFileSync(cp.kubeconfigPath, 'utf8')) as { users: { user: Record<string, string> }[] }).users[0].user;
+  const status = { clientCertificateData: readFileSync(user['client-certificate'], 'utf8'), clientKeyData: readFileSync(user['client-key'], 'utf8') };
+  const plugin = join(work, 'exec-cert-plugin.js');
+  writeFileSync(plugin, `process.stdout.write(${JSON.stringify(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1beta1', kind: 'ExecCredential', status }))});\n`);
+  const k = variant('exec-cert', (d) => {
+    d.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: process.execPath, args: [plugin], interactiveMode: 'Never' } };
+  });
+  const out = join(work, 'exec-cert', 'bootstrap.conf');
+  const r = await cli(['bootstrap', '--kubeconfig', k, '-o', out, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as { tokenId: string; tokenAccepted: boolean };
+  assert.equal(j.tokenAccepted, true);
+  assert.ok((await tokenIds()).includes(j.tokenId));
 });
 
 void test('bad input: 401', async () => {

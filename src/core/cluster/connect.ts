@@ -7,7 +7,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { accessSync, constants as fsc } from 'node:fs';
-import type { KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
+import type * as K8s from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { KrustletError } from '../errors';
 import { loadKubeconfig, readCaData, type KubeconfigSource, type LoadedKubeconfig, type RawCluster } from '../kubeconfig';
 import { silentLogger, type Logger } from '../log';
@@ -21,6 +21,19 @@ import { createClusterRoleBinding, getClusterRoleBinding, listClusterRoleBinding
 import { createTokenSecret, deleteToken, listTokens, type ListTokensOptions } from './tokens';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
+
+type KubeConfig = K8s.KubeConfig;
+
+/**
+ * All that src/core/cluster takes from client-node. The bundles load it from dist/kube.js, which
+ * exports only these (scripts/build.mjs, KUBE_ENTRY): add a name there before using it here.
+ */
+export type KubeModule = Pick<typeof K8s, 'KubeConfig' | 'Watch'>;
+
+/** Loads client-node (lazily: the first connect pays for it, not activation or `--help`). */
+export function loadKube(): Promise<KubeModule> {
+  return import('@kubernetes/client-node');
+}
 
 export interface ConnectOptions extends KubeconfigSource {
   logger?: Logger;
@@ -275,7 +288,7 @@ function checkUserFiles(loaded: LoadedKubeconfig): void {
 }
 
 async function fromLoaded(loaded: LoadedKubeconfig, caData: string | undefined, logger: Logger, timeoutMs: number, who?: string): Promise<Cluster> {
-  const k8s = await import('@kubernetes/client-node');
+  const k8s = await loadKube();
   const cluster: RawCluster = { ...loaded.cluster };
   delete cluster['certificate-authority'];
   if (caData) cluster['certificate-authority-data'] = caData;
