@@ -508,60 +508,6 @@ suite('Krustlet view and commands against a real control plane', function () {
     }
   });
 
-  test('a failing CSR not reviewed yet renders as reviewing…, is reviewed in the background, and approve still asks with the reasons', async () => {
-    const name = `kt-${run}-unreviewed`;
-    const budget = api.tree.syncReviewsPerTick;
-    const rerendered: KrustletNode[] = [];
-    const sub = api.tree.onDidChangeTreeData((e) => {
-      if (Array.isArray(e)) rerendered.push(...e);
-    });
-    // No synchronous reviews on the render path: every review comes from the background slices.
-    api.tree.syncReviewsPerTick = 0;
-    try {
-      await createCsr(name, { cn: 'system:node:someone-else', o: ['system:masters'], dns: ['kubernetes.default'], key: 'rsa-2048' });
-      const node = await until(`${name} in the tree`, () => treeCsr(api, name));
-
-      // A node of the tree's own class that was never reviewed (not in the tree, so the background skips it).
-      const Ctor = node.constructor as new (info: CsrNode['info'], hosts: () => string[], apiServer?: () => string | undefined) => CsrNode;
-      const fresh = new Ctor(node.info, () => api.service.expectedHostnames(), () => api.service.cluster?.server);
-      const item = api.tree.getTreeItem(fresh);
-      assert.equal(item.contextValue, 'csr.pending', 'not reviewed yet: the plain pending value (same menus)');
-      assert.match(String(item.description), /reviewing…/);
-      assert.equal(item.tooltip, undefined, 'the tooltip waits for resolveTreeItem');
-      assert.equal(fresh.reviewIfReady(), undefined, 'rendering did not review it');
-
-      // Approving it alone computes the review there and then: the modal with the reasons.
-      const prompter = new ScriptedPrompter(() => undefined);
-      api.setPrompter(prompter);
-      const declined = await vscode.commands.executeCommand<CsrCommandResult>('krustlet.approveCsr', fresh, [fresh]);
-      api.setPrompter(undefined);
-      assert.deepEqual(declined.done, []);
-      const modal = prompter.asked.find((a) => a.kind === 'modal');
-      assert.ok(modal, 'a modal confirmation was asked');
-      assert.ok(modal.items.includes('Approve Anyway'));
-      const review = fresh.reviewIfReady();
-      assert.equal(review?.verdict, 'fail');
-      for (const f of review.findings.filter((x) => x.verdict === 'fail')) assert.ok(modal.detail?.includes(f.message), `the modal lists: ${f.message}`);
-      assert.equal((await admin.getCsr(name)).state, 'pending');
-
-      // Hover: resolveTreeItem adds the summary.
-      const resolved = await Promise.resolve(api.tree.resolveTreeItem(item, fresh));
-      assert.match((resolved.tooltip as vscode.MarkdownString).value.replace(/\\/g, ''), /Review: FAIL/);
-
-      // The tree's own node: queued when rendered, reviewed in the background, then re-rendered as failing.
-      const failing = await until(`${name} reviewed in the background`, () => {
-        const i = api.tree.getTreeItem(node);
-        return i.contextValue === 'csr.pending.failing' && i;
-      });
-      assert.match(String(failing.description), /review failed/);
-      assert.ok(rerendered.includes(node), 'the background review fired a change for the node');
-    } finally {
-      api.tree.syncReviewsPerTick = budget;
-      sub.dispose();
-      await admin.deleteCsr(name).catch(() => undefined);
-    }
-  });
-
   test('an identity without rights gets the forbidden state; a bootstrap token identity gets a 403 on approve that names the permission', async () => {
     assert.ok(bootstrapped);
     const host = `kt-${run}-perm`;
