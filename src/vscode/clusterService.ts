@@ -94,8 +94,8 @@ export class ClusterService implements vscode.Disposable {
     try {
       const cluster = await connectCluster({ kubeconfigPath: kubeconfigSetting(), context: contextSetting(), logger: this.log });
       if (gen !== this.generation) return;
-      // One list to learn whether the server is there and lets us read CSRs; the watches list again themselves.
-      await cluster.listCsrs();
+      // A one-item list to learn whether the server is there and lets us read CSRs; the watches list in full themselves.
+      await cluster.listCsrs({ limit: 1 });
       if (gen !== this.generation) return;
       this.cluster = cluster;
       this.log.info(`Connected to ${cluster.server} (context ${cluster.context.name}).`);

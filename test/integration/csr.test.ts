@@ -122,6 +122,14 @@ void describe('krustlet-bootstrap csr (dist/cli.js) against a real API server', 
     assert.ok(!mine.reasons.some((m) => /not among the hostnames/.test(m)));
   });
 
+  void it('listCsrs({ limit: 1 }) is a one-item probe; without a limit every CSR comes back', async () => {
+    const all = await admin.listCsrs();
+    assert.ok(all.items.length >= 4, all.items.map((c) => c.name).join(' '));
+    const probe = await admin.listCsrs({ limit: 1 });
+    assert.equal(probe.items.length, 1);
+    assert.ok(all.items.some((c) => c.name === probe.items[0].name));
+  });
+
   void it('csr review: what is asked for, and why the verdict; --json', async () => {
     const r = await cli(['csr', 'review', 'MyHost-tls', '--expect-hostname', 'laptop']);
     assert.equal(r.code, 0, r.stderr);

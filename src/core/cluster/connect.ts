@@ -211,8 +211,8 @@ export class Cluster {
   }
 
   // CSRs
-  listCsrs(): Promise<{ items: CsrInfo[]; resourceVersion: string }> {
-    return listCsrs(this.transport);
+  listCsrs(opts?: { limit?: number }): Promise<{ items: CsrInfo[]; resourceVersion: string }> {
+    return listCsrs(this.transport, opts);
   }
   getCsr(name: string): Promise<CsrInfo> {
     return getCsr(this.transport, name);

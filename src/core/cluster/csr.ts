@@ -86,8 +86,10 @@ async function getRaw(t: Transport, name: string): Promise<V1Csr> {
   }
 }
 
-export async function listCsrs(t: Transport): Promise<{ items: CsrInfo[]; resourceVersion: string }> {
-  const list = await t.request<{ items?: V1Csr[]; metadata?: { resourceVersion?: string } }>('GET', CSR_PATH);
+/** `limit` asks the server for at most that many items (a cheap access probe: `{ limit: 1 }`). */
+export async function listCsrs(t: Transport, opts: { limit?: number } = {}): Promise<{ items: CsrInfo[]; resourceVersion: string }> {
+  const path = opts.limit ? `${CSR_PATH}?limit=${opts.limit}` : CSR_PATH;
+  const list = await t.request<{ items?: V1Csr[]; metadata?: { resourceVersion?: string } }>('GET', path);
   return { items: (list.items ?? []).map(toCsrInfo), resourceVersion: list.metadata?.resourceVersion ?? '' };
 }
 
