@@ -167,7 +167,9 @@ async function phaseBootstrap(api, counter) {
         ttl: '1h',
         outputPath: target,
         overwrite: true,
-        applyRbac: false,
+        // The warm-up applies kubeadm's bindings, so "warm" means a cluster whose preflight passed
+        // (a clean preflight is reused for a while; a failing one runs and shows every time).
+        applyRbac: i < 0,
         proceed: true,
         gitignore: false,
         notify: false,
