@@ -133,9 +133,7 @@ export async function writeFileSafely(path: string, content: string | Uint8Array
       await fh.close();
     }
     if (st && opts.force) {
-      backupPath = `${target}.bak-${backupStamp()}`;
-      await fs.copyFile(target, backupPath, constants.COPYFILE_EXCL);
-      await fs.chmod(backupPath, 0o600);
+      backupPath = await copyToFreshBackup(target);
       await fs.rename(tmp, target);
     } else {
       // link() fails with EEXIST if someone created the file meanwhile: no silent overwrite.
@@ -158,6 +156,25 @@ export async function writeFileSafely(path: string, content: string | Uint8Array
   }
   await fs.rm(tmp, { force: true });
   return backupPath ? { path: target, backupPath } : { path: target };
+}
+
+/**
+ * Copies `target` to `<target>.bak-<timestamp>`, never replacing an existing backup: a second
+ * overwrite within the same second gets `<target>.bak-<timestamp>-2`, and so on.
+ */
+async function copyToFreshBackup(target: string): Promise<string> {
+  const base = `${target}.bak-${backupStamp()}`;
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? base : `${base}-${n}`;
+    try {
+      await fs.copyFile(target, candidate, constants.COPYFILE_EXCL);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && n < 100) continue;
+      throw e;
+    }
+    await fs.chmod(candidate, 0o600);
+    return candidate;
+  }
 }
 
 /** Removes a file we wrote (rollback); never throws. */

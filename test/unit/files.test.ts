@@ -94,6 +94,26 @@ void test('checkWritable accepts a new file in a folder that does not exist yet,
   }
 });
 
+void test('overwriting again within the same second keeps every backup (no EEXIST)', async () => {
+  const dir = tmp();
+  try {
+    const p = join(dir, 'bootstrap.conf');
+    writeFileSync(p, 'v1');
+    const backups: string[] = [];
+    for (const next of ['v2', 'v3', 'v4']) {
+      const r = await writeFileSafely(p, next, { force: true });
+      assert.ok(r.backupPath);
+      backups.push(r.backupPath);
+    }
+    assert.equal(readFileSync(p, 'utf8'), 'v4');
+    assert.equal(new Set(backups).size, 3, backups.join(' '));
+    assert.deepEqual(backups.map((b) => readFileSync(b, 'utf8')), ['v1', 'v2', 'v3']);
+    for (const b of backups) assert.match(b, /\.bak-\d{8}T\d{6}Z(-\d+)?$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 void test('backupStamp is compact UTC', () => {
   assert.equal(backupStamp(new Date('2026-11-29T19:20:40.123Z')), '20261129T192040Z');
 });
