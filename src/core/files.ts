@@ -177,6 +177,13 @@ async function copyToFreshBackup(target: string): Promise<string> {
   }
 }
 
+/** Moves `path` aside to a fresh `<path>.bak-<timestamp>[-n]` (never replacing an earlier backup); returns where. */
+export async function moveAside(path: string): Promise<string> {
+  const to = await copyToFreshBackup(path);
+  await fs.rm(path);
+  return to;
+}
+
 /** Removes a file we wrote (rollback); never throws. */
 export async function removeQuietly(path: string): Promise<void> {
   await fs.rm(path, { force: true }).catch(() => undefined);

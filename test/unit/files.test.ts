@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isKrustletError } from '../../src/core/errors';
-import { backupStamp, checkWritable, defaultBootstrapPath, writeFileSafely } from '../../src/core/files';
+import { backupStamp, checkWritable, defaultBootstrapPath, moveAside, writeFileSafely } from '../../src/core/files';
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'kb-files-'));
@@ -109,6 +109,23 @@ void test('overwriting again within the same second keeps every backup (no EEXIS
     assert.equal(new Set(backups).size, 3, backups.join(' '));
     assert.deepEqual(backups.map((b) => readFileSync(b, 'utf8')), ['v1', 'v2', 'v3']);
     for (const b of backups) assert.match(b, /\.bak-\d{8}T\d{6}Z(-\d+)?$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('moveAside twice within the same second keeps both earlier files', async () => {
+  const dir = tmp();
+  try {
+    const p = join(dir, 'kubeconfig');
+    writeFileSync(p, 'first');
+    const a = await moveAside(p);
+    writeFileSync(p, 'second');
+    const b = await moveAside(p);
+    assert.notEqual(a, b);
+    assert.equal(readFileSync(a, 'utf8'), 'first');
+    assert.equal(readFileSync(b, 'utf8'), 'second');
+    assert.equal(existsSync(p), false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import { problemsOf, runAgentChecks, type AgentCheckFinding, type AgentFix, type AgentFixId } from '../../core/agent/checks';
 import { buildAgentCommandLine, resolveAgentOptions, type ResolvedAgentOptions } from '../../core/agent/commandLine';
 import { describeError } from '../../core/errors';
-import { backupStamp } from '../../core/files';
+import { moveAside } from '../../core/files';
 import { bootstrapConfigPathFor } from '../config';
 import { Commands } from '../constants';
 import type { Cluster } from '../coreAdapter';
@@ -229,8 +229,7 @@ export class StartAgent {
           return r ? 'fixed' : 'cancel';
         }
         case 'move-kubeconfig-aside': {
-          const to = `${resolved.kubeconfig}.bak-${backupStamp()}`;
-          await fs.rename(resolved.kubeconfig, to);
+          const to = await moveAside(resolved.kubeconfig);
           this.ctx.log.info(`Moved the agent kubeconfig aside: ${resolved.kubeconfig} → ${to}`);
           return 'fixed';
         }
