@@ -6,7 +6,7 @@ import { runAgentChecks, formatFindings, problemsOf } from '../core/agent/checks
 import { buildAgentCommandLine, defaultAgentHost, formatCommandLine, parseNodeLabels, type AgentOptions } from '../core/agent/commandLine';
 import { describeError, KrustletError } from '../core/errors';
 import { defaultBootstrapPath } from '../core/files';
-import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom, parse, printJson, type CliIO, type CommandGroup } from './common';
+import { type CliIO, CLUSTER_HELP, CLUSTER_OPTIONS, type CommandGroup, connectFrom, groupHelp, parse, printJson } from './common';
 
 const AGENT_OPTIONS = {
   'agent-path': { type: 'string' },
@@ -100,10 +100,8 @@ export const agentCommand: CommandGroup = {
   help: HELP,
   async run(args, io) {
     const sub = args[0];
-    if (sub === undefined || sub === '--help' || sub === '-h') {
-      io.stdout(HELP);
-      return sub === undefined ? 1 : 0;
-    }
+    const helped = groupHelp(sub, HELP, io);
+    if (helped !== undefined) return helped;
     const { own, extra } = split(args.slice(1));
     const host = { ...defaultAgentHost(), env: { ...io.env } };
     if (sub === 'command') {

@@ -71,6 +71,16 @@ export function connectFrom(values: { kubeconfig?: string; context?: string; tim
   });
 }
 
+/**
+ * For groups with subcommands: with none, prints the group's help and gives exit 1; with --help/-h,
+ * prints it and gives 0; otherwise undefined (go on with the subcommand).
+ */
+export function groupHelp(sub: string | undefined, help: string, io: CliIO): number | undefined {
+  if (sub !== undefined && sub !== '--help' && sub !== '-h') return undefined;
+  io.stdout(help);
+  return sub === undefined ? 1 : 0;
+}
+
 export function printJson(io: CliIO, value: unknown): void {
   io.stdout(`${JSON.stringify(value, null, 2)}\n`);
 }

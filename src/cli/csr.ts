@@ -4,7 +4,7 @@ import { formatAge, shortSignerName } from '../core/csr/format';
 import { reviewReasons, summarizeRequest } from '../core/csr/summary';
 import { KrustletError } from '../core/errors';
 import type { CsrInfo, CsrReview } from '../core/types';
-import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom, parse, printJson, table, type CliIO, type CommandGroup } from './common';
+import { type CliIO, CLUSTER_HELP, CLUSTER_OPTIONS, type CommandGroup, connectFrom, groupHelp, parse, printJson, table } from './common';
 
 const HELP = `Usage: krustlet-bootstrap csr list [--json] [review options] [options]
        krustlet-bootstrap csr review NAME [--json] [review options] [options]
@@ -129,10 +129,8 @@ export const csrCommand: CommandGroup = {
   help: HELP,
   async run(args, io) {
     const sub = args[0];
-    if (sub === undefined || sub === '--help' || sub === '-h') {
-      io.stdout(HELP);
-      return sub === undefined ? 1 : 0;
-    }
+    const helped = groupHelp(sub, HELP, io);
+    if (helped !== undefined) return helped;
     const rest = args.slice(1);
     if (sub === 'list') {
       const { values } = parse(rest, { ...CLUSTER_OPTIONS, ...REVIEW_OPTIONS, json: { type: 'boolean' } }, 'csr');

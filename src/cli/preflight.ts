@@ -5,7 +5,7 @@ import { tokenFromBootstrapKubeconfig } from '../core/kubeconfig';
 import { applyBootstrapRbac, runPreflight, verifyTokenAuth } from '../core/preflight';
 import { parseToken } from '../core/token';
 import type { PreflightFinding } from '../core/types';
-import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom, parse, printJson, type CommandGroup } from './common';
+import { CLUSTER_HELP, CLUSTER_OPTIONS, type CommandGroup, connectFrom, groupHelp, parse, printJson } from './common';
 
 const PREFLIGHT_HELP = `Usage: krustlet-bootstrap preflight [--bootstrap-file PATH] [--json] [options]
 
@@ -69,10 +69,8 @@ export const rbacCommand: CommandGroup = {
   help: RBAC_HELP,
   async run(args, io) {
     const sub = args[0];
-    if (sub === undefined || sub === '--help' || sub === '-h') {
-      io.stdout(RBAC_HELP);
-      return sub === undefined ? 1 : 0;
-    }
+    const helped = groupHelp(sub, RBAC_HELP, io);
+    if (helped !== undefined) return helped;
     if (sub !== 'apply') throw new KrustletError('invalid-argument', `Unknown rbac command '${sub}'.`, 'Use `krustlet-bootstrap rbac apply`.');
     const { values } = parse(args.slice(1), { ...CLUSTER_OPTIONS, json: { type: 'boolean' } }, 'rbac');
     if (values.help) return io.stdout(RBAC_HELP), 0;

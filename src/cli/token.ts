@@ -2,7 +2,7 @@
 import { KrustletError } from '../core/errors';
 import { formatTtl, maskToken, rfc3339 } from '../core/token';
 import type { TokenInfo } from '../core/types';
-import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom, parse, printJson, table, type CommandGroup } from './common';
+import { CLUSTER_HELP, CLUSTER_OPTIONS, type CommandGroup, connectFrom, groupHelp, parse, printJson, table } from './common';
 
 const HELP = `Usage: krustlet-bootstrap token list [--show-secrets] [--json] [options]
        krustlet-bootstrap token delete ID|TOKEN... [options]
@@ -27,10 +27,8 @@ export const tokenCommand: CommandGroup = {
   help: HELP,
   async run(args, io) {
     const sub = args[0];
-    if (sub === undefined || sub === '--help' || sub === '-h') {
-      io.stdout(HELP);
-      return sub === undefined ? 1 : 0;
-    }
+    const helped = groupHelp(sub, HELP, io);
+    if (helped !== undefined) return helped;
     if (sub === 'list') {
       const { values } = parse(args.slice(1), { ...CLUSTER_OPTIONS, 'show-secrets': { type: 'boolean' }, json: { type: 'boolean' } }, 'token');
       if (values.help) return io.stdout(HELP), 0;

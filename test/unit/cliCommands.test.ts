@@ -16,3 +16,17 @@ void test('every command row loads the group it names', async () => {
     assert.equal(typeof group.run, 'function');
   }
 });
+
+void test('a group with subcommands prints its help: exit 1 without a subcommand, 0 with --help/-h', async () => {
+  for (const name of ['token', 'csr', 'rbac', 'agent']) {
+    const group = await COMMANDS.find((c) => c.name === name)!.load();
+    for (const [args, code] of [[[], 1], [['--help'], 0], [['-h'], 0]] as const) {
+      let out = '';
+      let err = '';
+      const rc = await group.run([...args], { stdout: (t) => void (out += t), stderr: (t) => void (err += t), env: {} });
+      assert.equal(rc, code, `${name} ${args.join(' ')}`);
+      assert.equal(out, group.help, `${name} ${args.join(' ')}`);
+      assert.equal(err, '');
+    }
+  }
+});
