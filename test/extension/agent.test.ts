@@ -21,6 +21,7 @@ import { KrustletTaskProvider } from '../../src/vscode/agent/tasks';
 import type { ExtensionLog } from '../../src/vscode/log';
 import type { PickItem, Prompter } from '../../src/vscode/prompter';
 import { krustletServingSpec, makeCsr, SERVING_USAGES } from '../support/csrFactory';
+import { freePort } from '../support/process';
 
 const EXTENSION_ID = 'krustlet-tools.krustlet-bootstrap';
 const kubeconfig = process.env.KRUSTLET_TEST_KUBECONFIG ?? '';
@@ -66,16 +67,6 @@ class Recorder implements Prompter {
 
 const silentLog = { debug() {}, info() {}, warn() {}, error() {}, channel: undefined, recentLines: () => [], show() {}, dispose() {} } as unknown as ExtensionLog;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in agent, real control plane)', function () {
   this.timeout(90_000);

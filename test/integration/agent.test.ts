@@ -22,6 +22,7 @@ import { applyBootstrapRbac } from '../../src/core/preflight';
 import { main as cli } from '../../src/cli/main';
 import { runAgent, standinPath } from '../fixtures/agent/process';
 import { startControlPlane, type ControlPlane } from '../support/controlPlane';
+import { freePort } from '../support/process';
 
 let cp: ControlPlane;
 let cluster: Cluster;
@@ -30,16 +31,6 @@ const HOSTNAME = 'Standin-Host'; // mixed case: the serving CSR keeps it, the no
 const NODE = 'standin-host';
 const figures: string[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function host(): AgentHost {
   return { homedir: join(work, 'home'), hostname: HOSTNAME, env: {}, cwd: work };

@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as yaml from 'js-yaml';
 import { startControlPlane, type ControlPlane } from '../support/controlPlane';
+import { runCli, type CliRun } from '../support/process';
 import { connect, type Cluster } from '../../src/core/cluster';
 import { tokenFromBootstrapKubeconfig } from '../../src/core/kubeconfig';
 
-const CLI = resolve(__dirname, '../../../dist/cli.js');
 const FIX = resolve(__dirname, '../../../test/fixtures/kubeconfigs');
 
 let cp: ControlPlane;
@@ -26,27 +26,8 @@ let hang: Server;
 let hangPort: number;
 const hangSockets: Socket[] = [];
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((res, rej) => {
-    const started = Date.now();
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH, HOME: join(work, 'home'), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', rej);
-    child.on('close', (code) => res({ code: code ?? -1, stdout, stderr, ms: Date.now() - started }));
-  });
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return runCli(args, { home: join(work, 'home'), env });
 }
 
 function kubectl(args: string[]): { code: number; stdout: string; stderr: string } {
@@ -68,7 +49,7 @@ async function tokenIds(): Promise<string[]> {
 }
 
 /** The issue's bad-input contract: one line `error: …` on stderr, exit 1, nothing on stdout, nothing left behind. */
-async function expectCleanFailure(args: string[], mentions: RegExp[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+async function expectCleanFailure(args: string[], mentions: RegExp[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   const out = join(work, `out-${Math.random().toString(36).slice(2)}`, 'bootstrap.conf');
   const hasOutput = args.includes('-o');
   const before = await tokenIds();

@@ -6,43 +6,24 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { connect, type Cluster } from '../../src/core/cluster';
 import { isKrustletError } from '../../src/core/errors';
 import { startControlPlane, type ControlPlane } from '../support/controlPlane';
+import { CLI, runCli, type CliRun } from '../support/process';
 import { CLIENT_USAGES, SERVING_USAGES, csrManifest, krustletClientSpec, krustletServingSpec, makeCsr, type CsrSpec } from '../support/csrFactory';
 
-const CLI = resolve(__dirname, '../../../dist/cli.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
 
 let cp: ControlPlane;
 let admin: Cluster;
 let work: string;
 
-function cli(args: string[]): Promise<Run> {
-  return new Promise((res, rej) => {
-    const started = Date.now();
-    const child = spawn(process.execPath, [CLI, ...args, '--kubeconfig', cp.kubeconfigPath], {
-      env: { PATH: process.env.PATH, HOME: join(work, 'home') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', rej);
-    child.on('close', (code) => res({ code: code ?? -1, stdout, stderr, ms: Date.now() - started }));
-  });
+function cli(args: string[]): Promise<CliRun> {
+  return runCli([...args, '--kubeconfig', cp.kubeconfigPath], { home: join(work, 'home') });
 }
 
 function kubectl(args: string[], input?: string): Promise<string> {

@@ -8,9 +8,9 @@
 // Env: KRUSTLET_CACHE (cache root), KRUSTLET_VSCODE_VERSIONS (comma list; default both versions).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { freePort } from './process';
 
 export const DEFAULT_VSCODE_VERSIONS = ['4.100.3', '4.139.1'];
 
@@ -61,17 +61,7 @@ export function provisionCodeServer(versions: string[] = testVersions()): void {
   if (r.status !== 0) throw new Error(`${script} ${versions.join(' ')} failed (exit ${r.status ?? r.signal})`);
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => res(port));
-    });
-  });
-}
+export { freePort };
 
 export interface CodeServerOptions {
   /** code-server version (default: the first of testVersions()). */
