@@ -237,10 +237,12 @@ export async function run(ctx: UiContext): Promise<void> {
 async function runPaletteCommand(page: Page, title: string): Promise<void> {
   const end = Date.now() + 30_000;
   for (;;) {
-    await openPalette(page);
-    await page.locator(`${QUICK_INPUT} .quick-input-box input`).fill(`>${title}`);
     const row = page.locator(`${QUICK_ROWS}[aria-label="${title}"]`);
     try {
+      // Right after a (re)load the workbench may take the palette away again (focus moves, the input
+      // turns inert): open it and type again rather than wait on a stale input.
+      await openPalette(page);
+      await page.locator(`${QUICK_INPUT} .quick-input-box input`).fill(`>${title}`, { timeout: 5_000 });
       await row.first().waitFor({ timeout: 3_000 });
       await row.first().click();
       return;
