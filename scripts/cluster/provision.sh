@@ -17,20 +17,20 @@ have_all() {
   for b in "${NEED[@]}"; do [[ -x "$d/$b" ]] || return 1; done
 }
 
-if [[ -n "${KUBEBUILDER_ASSETS:-}" ]]; then
-  if have_all "$KUBEBUILDER_ASSETS"; then
-    echo "$KUBEBUILDER_ASSETS"
-    exit 0
-  fi
-  echo "provision: KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS lacks one of ${NEED[*]}; building instead" >&2
-fi
-
 # controlplane.mjs makes its PKI with openssl: make sure a fresh machine has it (as the build needs nothing else).
 if ! command -v openssl >/dev/null 2>&1; then
   echo "provision: apt-get install openssl" >&2
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get install -y -q openssl >&2 || { $SUDO apt-get update -q >&2 && $SUDO apt-get install -y -q openssl >&2; }
+fi
+
+if [[ -n "${KUBEBUILDER_ASSETS:-}" ]]; then
+  if have_all "$KUBEBUILDER_ASSETS"; then
+    echo "$KUBEBUILDER_ASSETS"
+    exit 0
+  fi
+  echo "provision: KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS lacks one of ${NEED[*]}; building instead" >&2
 fi
 
 CACHE_ROOT=${KRUSTLET_CACHE:-$HOME/.cache/krustlet-bootstrap}
