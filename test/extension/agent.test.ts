@@ -114,6 +114,8 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
   suiteTeardown(async () => {
     api?.setPrompter(undefined);
     await vscode.commands.executeCommand('krustlet.stopAgent').then(undefined, () => undefined);
+    // The window's last run leaves its "Agent <hostname>" node: the suites after this one expect a tree without one.
+    api?.tree.followAgent(undefined);
     await vscode.workspace.getConfiguration('krustlet', folder.uri).update('bootstrapConfigPath', undefined, vscode.ConfigurationTarget.WorkspaceFolder);
     await vscode.workspace.getConfiguration('krustlet').update('agentPath', undefined, vscode.ConfigurationTarget.Global);
     rmSync(dirname(bootPath), { recursive: true, force: true });
@@ -382,6 +384,81 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
       await until('the failure notification', () => rec.asked.find((a) => a.kind === 'error' && /port is in use/.test(a.message)));
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+
+  test('the tree: an "Agent <hostname>" node under the cluster follows the join, its inline Approve approves the serving CSR, then Ready', async () => {
+    // Its own hostname, data folder and port: independent of the runs above (their CSRs and files stay).
+    const host = `Tr-${run}`;
+    const dataDir = join(work, 'data-tree');
+    mkdirSync(join(dataDir, 'config'), { recursive: true });
+    const treePort = await freePort();
+    const fired: unknown[] = [];
+    const sub = api.tree.onDidChangeTreeData((e) => fired.push(e));
+    const rec = new Recorder((_message, items) => items.find((i) => i === 'Approve Anyway'));
+    api.setPrompter(rec);
+    const menus = (vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as { contributes: { menus: Record<string, { command: string; when?: string; group?: string }[]> } }).contributes.menus['view/item/context'];
+    const inline = (contextValue: string) =>
+      menus.filter((m) => m.group?.startsWith('inline') && new RegExp(`viewItem == ${contextValue.replace(/\./g, '\\.')}(?![\\w.])`).test(m.when ?? '')).map((m) => m.command);
+    try {
+      const r = await startAgent({ ...base(), hostname: host, port: treePort, dataDir, fixes: {}, proceed: false, restart: true });
+      assert.ok(r.started && r.run, `not started: ${r.reason}\n${JSON.stringify(r.findings, null, 1)}`);
+      const runObj = r.run;
+      const node = api.tree.agent;
+      assert.ok(node, 'the tree has an agent node');
+      // after the Bootstrap Tokens and Certificate Signing Requests groups
+      const roots = api.tree.getChildren(api.tree.clusterNode);
+      assert.deepEqual(roots.map((n) => n.kind), ['group', 'group', 'agent']);
+      assert.equal(roots[2], node);
+      assert.equal(api.tree.getParent(node), api.tree.clusterNode);
+      assert.equal(api.tree.getTreeItem(node).label, `Agent ${host}`);
+
+      const pending = await runObj.whenPhase('awaiting-approval', 'failed');
+      assert.equal(pending.phase, 'awaiting-approval', `${pending.summary}\n${pending.failure?.tail?.join('\n') ?? ''}`);
+      const item = api.tree.getTreeItem(node);
+      assert.equal(item.contextValue, 'agent.servingPending');
+      assert.equal(item.description, 'serving CSR pending');
+      assert.equal((item.iconPath as vscode.ThemeIcon).id, 'bell-dot');
+      // the tooltip lists every step with its marker, from the progress model's steps
+      const tip = (item.tooltip as vscode.MarkdownString).value;
+      for (const label of ['Token created', 'Bootstrap config written', 'Agent running', 'Client CSR approved', 'Agent kubeconfig written', 'Serving CSR pending']) {
+        assert.ok(tip.includes(`$(check) ${label}`), `${label} done in:\n${tip}`);
+      }
+      assert.ok(tip.includes('$(arrow-right) Serving CSR approved'), tip);
+      assert.ok(tip.includes('$(circle-large-outline) Node registered / Ready'), tip);
+      const steps = api.tree.getChildren(node);
+      assert.deepEqual(steps.map((s) => api.tree.getTreeItem(s).label), pending.steps.map((s) => s.label));
+      // progress events refresh that node itself
+      assert.ok(fired.includes(node), 'onDidChangeTreeData fired for the agent node');
+      // the inline actions while the serving CSR waits: Approve, and Stop Agent
+      const actions = inline('agent.servingPending');
+      assert.deepEqual(actions, ['krustlet.approveAgentServingCsr', 'krustlet.stopAgent']);
+      await until(`the tree lists ${host}-tls`, () => api.tree.csrNode(`${host}-tls`));
+      // run the inline Approve as VS Code does: (clicked node, selection)
+      const approved = await vscode.commands.executeCommand<{ done: string[] }>(actions[0], node, [node]);
+      assert.deepEqual(approved?.done, [`${host}-tls`], JSON.stringify(approved));
+      const csr = await admin.getCsr(`${host}-tls`);
+      assert.ok(csr.state === 'approved' || csr.state === 'issued', csr.state);
+      const asked = rec.asked.filter((a) => a.kind === 'warning');
+      if (asked.length) figures.push(`tree approve confirmed: ${asked.map((a) => a.message).join(' | ')}`);
+
+      const ready = await runObj.whenPhase('ready', 'failed');
+      assert.equal(ready.phase, 'ready', `${ready.summary}\n${ready.failure?.tail?.join('\n') ?? ''}`);
+      const readyItem = api.tree.getTreeItem(node);
+      assert.equal(readyItem.description, 'Ready');
+      assert.equal(readyItem.contextValue, 'agent.running');
+      assert.equal((readyItem.iconPath as vscode.ThemeIcon).id, 'pass');
+      assert.ok(!(readyItem.tooltip as vscode.MarkdownString).value.includes('$(circle-large-outline)'));
+      assert.deepEqual(inline('agent.running'), ['krustlet.stopAgent']);
+
+      // the inline Stop Agent
+      assert.equal(await vscode.commands.executeCommand<boolean>('krustlet.stopAgent', node, [node]), true);
+      const end = await runObj.whenPhase('stopped', 'failed');
+      assert.equal(end.phase, 'stopped', end.summary);
+      assert.equal(api.tree.getTreeItem(node).contextValue, 'agent.notRunning');
+      assert.deepEqual(inline('agent.notRunning'), []);
+    } finally {
+      sub.dispose();
     }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The agent feature: the `krustlet` task type and provider, the `krustlet` debug type, "Krustlet:
- * Start Agent" with its pre-start checks, and the join progress in the status bar — for runs started
- * by Start Agent, by Tasks: Run Task (a tasks.json `krustlet` task) and by a `krustlet` debug session.
+ * Start Agent" with its pre-start checks, and the join progress in the status bar and the tree's
+ * "Agent <hostname>" node — for runs started by Start Agent, by Tasks: Run Task (a tasks.json
+ * `krustlet` task) and by a `krustlet` debug session.
  */
 import * as vscode from 'vscode';
 import { buildAgentCommandLine } from '../../core/agent/commandLine';
@@ -95,5 +96,15 @@ export function registerAgentFeatures(ctx: FeatureContext): vscode.Disposable[] 
       return true;
     }),
     vscode.commands.registerCommand(AgentCommands.showAgentProgress, () => runs.showProgress()),
+    // The agent node's inline Approve: the CSR item's own command with the name, so the same review and
+    // confirmation apply.
+    vscode.commands.registerCommand(AgentCommands.approveServingCsr, async () => {
+      const name = runs.current?.progress.approve?.csrName;
+      if (!name) {
+        void ctx.prompter.info('No serving certificate signing request of the Krustlet agent awaits approval.', {});
+        return undefined;
+      }
+      return vscode.commands.executeCommand(Commands.approveCsr, name);
+    }),
   ];
 }

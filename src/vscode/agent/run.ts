@@ -1,8 +1,8 @@
 /**
  * One agent run and its join progress. The facts come only from events: the agent's files (fs.watch),
  * the CSRs and tokens of the ClusterService's informers, the Node (an informer on that one node), and
- * the agent process (start, output lines, exit). The status bar shows the current step, "Approve"
- * while the serving CSR waits, and where/why on failure.
+ * the agent process (start, output lines, exit). The status bar and the tree's "Agent <hostname>" node
+ * show the current step, "Approve" while the serving CSR waits, and where/why on failure.
  */
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
@@ -19,6 +19,8 @@ import type { FeatureContext } from '../features';
 export const AgentCommands = {
   stopAgent: 'krustlet.stopAgent',
   showAgentProgress: 'krustlet.showAgentProgress',
+  /** The agent node's inline Approve: `krustlet.approveCsr` with the run's pending serving CSR name. */
+  approveServingCsr: 'krustlet.approveAgentServingCsr',
 } as const;
 
 export type RunKind = 'task' | 'debug';
@@ -231,6 +233,8 @@ export class AgentRuns implements vscode.Disposable {
     const run = new AgentRun(this.ctx, resolved, kind);
     this.current = run;
     this.statusBar.follow(run);
+    // The same progress event drives the tree's "Agent <hostname>" node.
+    this.ctx.tree.followAgent(run);
     void this.ctx.service.rememberHostname(resolved.hostname);
     void this.ctx.service.ensureStarted().catch((e: unknown) => this.ctx.log.warn(`Join progress without the cluster: ${describeError(e)}`));
     this.changed.fire(run);

@@ -2,7 +2,17 @@ import * as vscode from 'vscode';
 import type { ClusterService, ModelChange } from '../clusterService';
 import { Commands, KUBELET_SERVING_SIGNER, Views } from '../constants';
 import { loadX509 } from '../../core/csr/decode';
-import { ClusterNode, CsrNode, GroupNode, type KrustletNode, MessageNode, TokenNode } from './nodes';
+import type { JoinProgress } from '../../core/agent/progress';
+import { AgentNode, ClusterNode, CsrNode, GroupNode, type KrustletNode, MessageNode, TokenNode } from './nodes';
+
+/** What the tree needs of an agent run (src/vscode/agent's AgentRun): its names, progress and progress event. */
+export interface AgentProgressSource {
+  readonly resolved: { readonly hostname: string; readonly nodeName: string };
+  readonly progress: JoinProgress;
+  readonly running: boolean;
+  /** The same event that drives the status bar item. */
+  readonly onDidChange: vscode.Event<JoinProgress>;
+}
 
 /** Longest run of background reviews before yielding to the extension host's other work. */
 const REVIEW_SLICE_MS = 8;
@@ -20,6 +30,9 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
   readonly tokensGroup = new GroupNode('tokens');
   readonly csrsGroup = new GroupNode('csrs');
   private readonly csrNodes = new Map<string, CsrNode>();
+  /** The "Agent <hostname>" node, once a run was started in this window (see followAgent). */
+  private agentNode?: AgentNode;
+  private agentSub?: vscode.Disposable;
   private readonly tokenNodes = new Map<string, TokenNode>();
   private readonly changes = new vscode.EventEmitter<ModelChange>();
   /** Fires after the tree applied a model change (tests and the agent feature wait on it). */
@@ -229,6 +242,10 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
         return this.csrsGroup;
       case 'message':
         return node.id.startsWith('tokens') ? this.tokensGroup : this.csrsGroup;
+      case 'agent':
+        return this.clusterNode;
+      case 'agentStep':
+        return node.parent;
     }
   }
 
@@ -241,9 +258,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
     }
     switch (node.kind) {
       case 'cluster':
-        return [this.tokensGroup, this.csrsGroup];
+        return this.agentNode ? [this.tokensGroup, this.csrsGroup, this.agentNode] : [this.tokensGroup, this.csrsGroup];
       case 'group':
         return node.group === 'tokens' ? this.tokenChildren() : this.csrChildren();
+      case 'agent':
+        return node.steps;
       default:
         return [];
     }
@@ -286,6 +305,42 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
     return [...this.csrNodes.values()].filter((n) => n.pending && n.info.signerName === KUBELET_SERVING_SIGNER);
   }
 
+  /**
+   * Shows `run`'s join progress as the cluster's "Agent <hostname>" node, updated on each of the run's
+   * progress events (one `onDidChangeTreeData` for that node only). A later run replaces it;
+   * `undefined` removes the node.
+   */
+  followAgent(run: AgentProgressSource | undefined): void {
+    this.agentSub?.dispose();
+    this.agentSub = undefined;
+    if (!run) {
+      if (this.agentNode) {
+        this.agentNode = undefined;
+        this.emitter.fire(this.clusterNode);
+      }
+      return;
+    }
+    const snapshot = () => ({ hostname: run.resolved.hostname, nodeName: run.resolved.nodeName, progress: run.progress, running: run.running });
+    const node = this.agentNode;
+    if (node) {
+      node.data = snapshot();
+      this.emitter.fire(node);
+    } else {
+      this.agentNode = new AgentNode(snapshot());
+      this.emitter.fire(this.clusterNode);
+    }
+    this.agentSub = run.onDidChange(() => {
+      if (!this.agentNode) return;
+      this.agentNode.data = snapshot();
+      this.emitter.fire(this.agentNode);
+    });
+  }
+
+  /** The agent node, when a run was started in this window. */
+  get agent(): AgentNode | undefined {
+    return this.agentNode;
+  }
+
   /** Re-renders everything from the current model (after a setting that changes reviews, e.g. expected hostnames). */
   rerender(): void {
     this.emitter.fire(undefined);
@@ -293,6 +348,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
 
   dispose(): void {
     clearInterval(this.clock);
+    this.agentSub?.dispose();
     if (this.reviewTimer) clearTimeout(this.reviewTimer);
     this.reviewQueue.clear();
     for (const d of this.disposables) d.dispose();

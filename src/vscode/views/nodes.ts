@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { formatAge, humanDuration, shortSignerName } from '../../core/csr/format';
 import { reviewCsr } from '../../core/csr/review';
 import { escapeMarkdown, summarizeRequest } from '../../core/csr/summary';
+import type { JoinProgress, JoinStep } from '../../core/agent/progress';
 import type { CsrInfo, CsrReview, TokenInfo } from '../../core/types';
 import { ContextValues, type ContextValue } from '../constants';
 
@@ -9,7 +10,7 @@ import { ContextValues, type ContextValue } from '../constants';
  * The tree's typed nodes. Each keeps its data and builds its TreeItem on demand, so an event that
  * changes one CSR only needs `onDidChangeTreeData.fire(thatNode)`.
  */
-export type KrustletNode = ClusterNode | GroupNode | TokenNode | CsrNode | MessageNode;
+export type KrustletNode = ClusterNode | GroupNode | TokenNode | CsrNode | MessageNode | AgentNode | AgentStepNode;
 
 export interface ClusterNodeData {
   context: string;
@@ -229,6 +230,141 @@ export class MessageNode {
     item.contextValue = ContextValues.message;
     item.tooltip = this.tooltip;
     item.command = this.command;
+    return item;
+  }
+}
+
+/**
+ * The agent node's contextValues (the manifest's menus match them exactly): the serving CSR awaits
+ * approval (inline Approve + Stop), the agent runs (inline Stop), or no agent process runs.
+ */
+export const AgentContextValues = {
+  servingPending: 'agent.servingPending',
+  running: 'agent.running',
+  notRunning: 'agent.notRunning',
+  /** A join step under the agent node (no menus). */
+  step: 'agent.step',
+} as const;
+
+export type AgentContextValue = (typeof AgentContextValues)[keyof typeof AgentContextValues];
+
+/** A snapshot of the current agent run, as the tree shows it (taken on each progress event). */
+export interface AgentNodeData {
+  hostname: string;
+  nodeName: string;
+  progress: JoinProgress;
+  /** The agent process runs (Stop is offered). */
+  running: boolean;
+}
+
+const STEP_MARKERS: Record<JoinStep['state'], [string, string | undefined]> = {
+  done: ['check', 'testing.iconPassed'],
+  skipped: ['circle-slash', undefined],
+  active: ['arrow-right', 'charts.yellow'],
+  waiting: ['circle-large-outline', undefined],
+  failed: ['error', 'list.errorForeground'],
+};
+
+/** The cluster's "Agent <hostname>" node: the join progress of the run started in this window. */
+export class AgentNode {
+  readonly kind = 'agent';
+  /** One child per join step (stable objects: they read the step from this node's current data). */
+  readonly steps: AgentStepNode[];
+  constructor(public data: AgentNodeData) {
+    this.steps = data.progress.steps.map((_, i) => new AgentStepNode(this, i));
+  }
+
+  get contextValue(): AgentContextValue {
+    const p = this.data.progress;
+    if (p.phase === 'awaiting-approval' && p.approve) return AgentContextValues.servingPending;
+    return this.data.running ? AgentContextValues.running : AgentContextValues.notRunning;
+  }
+
+  /** The current phase in a few words: "serving CSR pending", "Ready", "failed: agent exited with code 1". */
+  get phaseText(): string {
+    const p = this.data.progress;
+    const label = (id?: string) => p.steps.find((s) => s.id === id)?.label ?? '';
+    switch (p.phase) {
+      case 'awaiting-approval':
+        return 'serving CSR pending';
+      case 'ready':
+        return 'Ready';
+      case 'failed': {
+        const f = p.failure;
+        if (f?.exitCode !== undefined) return `failed: agent exited with code ${f.exitCode}`;
+        return `failed: ${f?.reason ?? label(f?.step)}`;
+      }
+      case 'stopped':
+        return p.steps.every((s) => s.state === 'done' || s.state === 'skipped') ? 'stopped (was Ready)' : 'stopped';
+      case 'joining':
+        return `${label(p.current)}…`;
+      case 'idle':
+        return 'not started';
+    }
+  }
+
+  toTreeItem(): vscode.TreeItem {
+    const p = this.data.progress;
+    const item = new vscode.TreeItem(`Agent ${this.data.hostname}`, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = 'agent';
+    item.description = this.phaseText;
+    item.iconPath =
+      p.phase === 'ready'
+        ? new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'))
+        : p.phase === 'failed'
+          ? new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'))
+          : p.phase === 'awaiting-approval'
+            ? new vscode.ThemeIcon('bell-dot', new vscode.ThemeColor('charts.yellow'))
+            : p.phase === 'joining'
+              ? new vscode.ThemeIcon('loading~spin')
+              : new vscode.ThemeIcon('debug-stop');
+    item.contextValue = this.contextValue;
+    item.tooltip = this.tooltip();
+    item.accessibilityInformation = { label: `Krustlet agent ${this.data.hostname}, node ${this.data.nodeName}, ${this.phaseText}` };
+    return item;
+  }
+
+  /** Every step with its marker: $(check) done, $(arrow-right) current, $(circle-large-outline) pending … */
+  tooltip(): vscode.MarkdownString {
+    const p = this.data.progress;
+    const md = new vscode.MarkdownString(undefined, true);
+    md.isTrusted = false;
+    md.appendMarkdown(`**Krustlet agent ${escapeMarkdown(this.data.hostname)}** — node \`${this.data.nodeName.replace(/`/g, '')}\`\n\n`);
+    for (const s of p.steps) {
+      const [icon] = STEP_MARKERS[s.state];
+      const marker = s.id === p.current && s.state !== 'failed' ? '$(arrow-right)' : `$(${icon})`;
+      md.appendMarkdown(`${marker} ${escapeMarkdown(s.label)}${s.detail ? ` — ${escapeMarkdown(s.detail)}` : ''}\n\n`);
+    }
+    if (p.failure) {
+      md.appendMarkdown(`**${escapeMarkdown(p.failure.reason)}**${p.failure.hint ? ` ${escapeMarkdown(p.failure.hint)}` : ''}\n\n`);
+      if (p.failure.tail?.length) md.appendCodeblock(p.failure.tail.join('\n'), 'text');
+    }
+    return md;
+  }
+}
+
+/** One join step under the agent node. */
+export class AgentStepNode {
+  readonly kind = 'agentStep';
+  constructor(
+    readonly parent: AgentNode,
+    readonly index: number,
+  ) {}
+
+  get step(): JoinStep {
+    return this.parent.data.progress.steps[this.index];
+  }
+
+  toTreeItem(): vscode.TreeItem {
+    const s = this.step;
+    const current = s.id === this.parent.data.progress.current && s.state !== 'failed';
+    const item = new vscode.TreeItem(s.label, vscode.TreeItemCollapsibleState.None);
+    item.id = `agent:${s.id}`;
+    item.description = s.detail ?? (current ? 'current' : s.state === 'waiting' ? 'pending' : s.state);
+    const [icon, color] = current ? (['arrow-right', 'charts.yellow'] as const) : STEP_MARKERS[s.state];
+    item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+    item.contextValue = AgentContextValues.step;
+    item.accessibilityInformation = { label: `Join step ${s.label}, ${current ? 'current' : s.state}${s.detail ? `, ${s.detail}` : ''}` };
     return item;
   }
 }
