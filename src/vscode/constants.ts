@@ -55,6 +55,14 @@ export const ContextValues = {
   csrDenied: 'csr.denied',
   csrFailed: 'csr.failed',
   message: 'message',
+  /** The agent node: the serving CSR awaits approval (inline Approve + Stop Agent). */
+  agentServingPending: 'agent.servingPending',
+  /** The agent node: the agent runs (inline Stop Agent). */
+  agentRunning: 'agent.running',
+  /** The agent node: no agent process runs. */
+  agentNotRunning: 'agent.notRunning',
+  /** A join step under the agent node (no menus). */
+  agentStep: 'agent.step',
 } as const;
 
 export type ContextValue = (typeof ContextValues)[keyof typeof ContextValues];

@@ -234,20 +234,6 @@ export class MessageNode {
   }
 }
 
-/**
- * The agent node's contextValues (the manifest's menus match them exactly): the serving CSR awaits
- * approval (inline Approve + Stop), the agent runs (inline Stop), or no agent process runs.
- */
-export const AgentContextValues = {
-  servingPending: 'agent.servingPending',
-  running: 'agent.running',
-  notRunning: 'agent.notRunning',
-  /** A join step under the agent node (no menus). */
-  step: 'agent.step',
-} as const;
-
-export type AgentContextValue = (typeof AgentContextValues)[keyof typeof AgentContextValues];
-
 /** A snapshot of the current agent run, as the tree shows it (taken on each progress event). */
 export interface AgentNodeData {
   hostname: string;
@@ -274,10 +260,10 @@ export class AgentNode {
     this.steps = data.progress.steps.map((_, i) => new AgentStepNode(this, i));
   }
 
-  get contextValue(): AgentContextValue {
+  get contextValue(): ContextValue {
     const p = this.data.progress;
-    if (p.phase === 'awaiting-approval' && p.approve) return AgentContextValues.servingPending;
-    return this.data.running ? AgentContextValues.running : AgentContextValues.notRunning;
+    if (p.phase === 'awaiting-approval' && p.approve) return ContextValues.agentServingPending;
+    return this.data.running ? ContextValues.agentRunning : ContextValues.agentNotRunning;
   }
 
   /** The current phase in a few words: "serving CSR pending", "Ready", "failed: agent exited with code 1". */
@@ -363,7 +349,7 @@ export class AgentStepNode {
     item.description = s.detail ?? (current ? 'current' : s.state === 'waiting' ? 'pending' : s.state);
     const [icon, color] = current ? (['arrow-right', 'charts.yellow'] as const) : STEP_MARKERS[s.state];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
-    item.contextValue = AgentContextValues.step;
+    item.contextValue = ContextValues.agentStep;
     item.accessibilityInformation = { label: `Join step ${s.label}, ${current ? 'current' : s.state}${s.detail ? `, ${s.detail}` : ''}` };
     return item;
   }
