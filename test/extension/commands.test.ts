@@ -7,7 +7,6 @@ import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
 import { dirname, join } from 'node:path';
 import * as yaml from 'js-yaml';
 import * as vscode from 'vscode';
@@ -17,6 +16,7 @@ import { BOOTSTRAP_BINDINGS } from '../../src/core/preflight';
 import type { PreflightFinding } from '../../src/core/types';
 import type { Prompter } from '../../src/vscode/prompter';
 import { freePort } from '../support/process';
+import { TcpProxy } from '../support/tcpProxy';
 
 const EXTENSION_ID = 'krustlet-tools.krustlet-bootstrap';
 const kubeconfig = process.env.KRUSTLET_TEST_KUBECONFIG ?? '';
@@ -89,40 +89,6 @@ class ScriptedPrompter implements Prompter {
   }
 }
 
-/** A TCP pipe to the API server on a port of our choosing; until start() nothing listens there. */
-class TcpProxy {
-  private server?: net.Server;
-  private readonly sockets = new Set<net.Socket>();
-  constructor(private readonly port: number, private readonly target: { host: string; port: number }) {}
-  start(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const server = net.createServer((client) => {
-        const upstream = net.connect(this.target.port, this.target.host);
-        const kill = () => {
-          client.destroy();
-          upstream.destroy();
-          this.sockets.delete(client);
-          this.sockets.delete(upstream);
-        };
-        this.sockets.add(client).add(upstream);
-        for (const s of [client, upstream]) s.on('error', kill).on('close', kill);
-        client.pipe(upstream).pipe(client);
-      });
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => {
-        this.server = server;
-        resolve();
-      });
-    });
-  }
-  stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    const server = this.server;
-    this.server = undefined;
-    return new Promise((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  }
-}
 
 /** Every binding that has the effect of one of kubeadm's (the preflight checks by effect, not by name). */
 function bootstrapLike(all: ClusterRoleBindingInfo[]): ClusterRoleBindingInfo[] {
@@ -325,7 +291,7 @@ suite('cluster commands against a real control plane', function () {
   test('Refresh (the view\'s Retry) reconnects: an unreachable cluster that came back is connected again, with both watches live', async () => {
     const port = await freePort();
     const target = new URL(admin.server);
-    const proxy = new TcpProxy(port, { host: target.hostname, port: Number(target.port) });
+    const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port) }, port);
     const copy = join(dirname(kubeconfig), `krustlet-test-${run}-refresh.kubeconfig`);
     files.push(copy);
     writeFileSync(copy, readFileSync(kubeconfig, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, `server: https://127.0.0.1:${port}`), { mode: 0o600 });

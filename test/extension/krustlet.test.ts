@@ -5,7 +5,6 @@
 import * as assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import * as net from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,6 +19,7 @@ import type { Prompter } from '../../src/vscode/prompter';
 // Types only: the nodes come from the bundled extension (dist/), so `instanceof` on out/ classes would never match.
 import type { CsrNode, KrustletNode, TokenNode } from '../../src/vscode/views/nodes';
 import { csrManifest, krustletServingSpec, makeCsr, SERVING_USAGES, type CsrSpec } from '../support/csrFactory';
+import { TcpProxy } from '../support/tcpProxy';
 
 const EXTENSION_ID = 'krustlet-tools.krustlet-bootstrap';
 const SERVING = 'kubernetes.io/kubelet-serving';
@@ -85,41 +85,6 @@ async function clientKubeconfig(user: string): Promise<string> {
   return file;
 }
 
-/** A plain TCP pipe to the API server (TLS passes through untouched) that a test can cut and restore. */
-class TcpProxy {
-  private server?: net.Server;
-  private readonly sockets = new Set<net.Socket>();
-  port = 0;
-  constructor(private readonly target: { host: string; port: number }) {}
-  start(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const server = net.createServer((client) => {
-        const upstream = net.connect(this.target.port, this.target.host);
-        const kill = () => {
-          client.destroy();
-          upstream.destroy();
-          this.sockets.delete(client);
-          this.sockets.delete(upstream);
-        };
-        this.sockets.add(client).add(upstream);
-        for (const s of [client, upstream]) s.on('error', kill).on('close', kill);
-        client.pipe(upstream).pipe(client);
-      });
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => {
-        this.server = server;
-        this.port = (server.address() as net.AddressInfo).port;
-        resolve(this.port);
-      });
-    });
-  }
-  /** Drops every open connection (the watches with them) and refuses new ones until start(). */
-  stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-}
 
 function children(api: KrustletApi, node?: KrustletNode): KrustletNode[] {
   return api.tree.getChildren(node);
