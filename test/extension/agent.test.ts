@@ -22,20 +22,11 @@ import type { ExtensionLog } from '../../src/vscode/log';
 import type { PickItem, Prompter } from '../../src/vscode/prompter';
 import { krustletServingSpec, makeCsr, SERVING_USAGES } from '../support/csrFactory';
 import { freePort } from '../support/process';
+import { testEnded, until } from '../support/poll';
 
 const EXTENSION_ID = 'krustlet-tools.krustlet-bootstrap';
 const kubeconfig = process.env.KRUSTLET_TEST_KUBECONFIG ?? '';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>): Promise<T> {
-  waitingFor = what;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    await sleep(50);
-  }
-}
-let waitingFor = '';
 
 /** Records every prompt; answers from a script (default: dismiss). */
 class Recorder implements Prompter {
@@ -124,6 +115,7 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
   });
 
   teardown(function () {
+    const waitingFor = testEnded();
     if (this.currentTest?.state === 'failed') console.log(`    (was waiting for: ${waitingFor})\n    last log lines:\n${api?.logLines().slice(-25).map((l) => `      ${l}`).join('\n')}`);
     api?.setPrompter(undefined);
   });

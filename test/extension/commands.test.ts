@@ -17,24 +17,11 @@ import type { PreflightFinding } from '../../src/core/types';
 import type { Prompter } from '../../src/vscode/prompter';
 import { freePort } from '../support/process';
 import { TcpProxy } from '../support/tcpProxy';
+import { testEnded, until } from '../support/poll';
 
 const EXTENSION_ID = 'krustlet-tools.krustlet-bootstrap';
 const kubeconfig = process.env.KRUSTLET_TEST_KUBECONFIG ?? '';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-let current = '';
-let testNumber = 0;
-/** Polls until `probe` returns a truthy value (bounded by the test's timeout, never by a timed assert). */
-async function until<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>): Promise<T> {
-  current = what;
-  const test = testNumber;
-  while (test === testNumber) {
-    const v = await probe();
-    if (v) return v;
-    await sleep(50);
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 function kubectl(args: string[], stdin?: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -155,9 +142,9 @@ suite('cluster commands against a real control plane', function () {
   });
 
   teardown(function () {
-    testNumber++;
+    const waitingFor = testEnded();
     api?.setPrompter(undefined);
-    if (this.currentTest?.state === 'failed') console.log(`    (was waiting for: ${current})\n    last log lines:\n${api?.logLines().slice(-25).map((l) => `      ${l}`).join('\n')}`);
+    if (this.currentTest?.state === 'failed') console.log(`    (was waiting for: ${waitingFor})\n    last log lines:\n${api?.logLines().slice(-25).map((l) => `      ${l}`).join('\n')}`);
   });
 
   test('Select Context lists the kubeconfig\'s contexts; choosing one writes krustlet.context and the tree switches to it', async () => {

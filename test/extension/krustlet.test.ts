@@ -20,27 +20,13 @@ import type { Prompter } from '../../src/vscode/prompter';
 import type { CsrNode, KrustletNode, TokenNode } from '../../src/vscode/views/nodes';
 import { csrManifest, krustletServingSpec, makeCsr, SERVING_USAGES, type CsrSpec } from '../support/csrFactory';
 import { TcpProxy } from '../support/tcpProxy';
+import { testEnded, until } from '../support/poll';
 
 const EXTENSION_ID = 'krustlet-tools.krustlet-bootstrap';
 const SERVING = 'kubernetes.io/kubelet-serving';
 
 const kubeconfig = process.env.KRUSTLET_TEST_KUBECONFIG ?? '';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls until `probe` returns a truthy value (bounded by the test's timeout, never by a timed assert). */
-async function until<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>): Promise<T> {
-  current = what;
-  const test = testNumber;
-  // Stops polling once mocha has moved on (after a timeout), so a failed wait does not linger.
-  while (test === testNumber) {
-    const v = await probe();
-    if (v) return v;
-    await sleep(50);
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
-let current = '';
-let testNumber = 0;
 
 function kubectl(args: string[], stdin?: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -172,8 +158,8 @@ suite('Krustlet view and commands against a real control plane', function () {
   });
 
   teardown(function () {
-    testNumber++;
-    if (this.currentTest?.state === 'failed') console.log(`    (was waiting for: ${current})\n    last log lines:\n${api?.logLines().slice(-25).map((l) => `      ${l}`).join('\n')}`);
+    const waitingFor = testEnded();
+    if (this.currentTest?.state === 'failed') console.log(`    (was waiting for: ${waitingFor})\n    last log lines:\n${api?.logLines().slice(-25).map((l) => `      ${l}`).join('\n')}`);
   });
 
   test('the view shows the cluster (context, server) with Bootstrap Tokens and Certificate Signing Requests', async () => {

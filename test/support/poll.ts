@@ -1,0 +1,27 @@
+/**
+ * Polling for the extension-host suites: `until()` waits for a probe to turn truthy, bounded by the
+ * test's own mocha timeout (never a timed assertion). `testEnded()` (call it in `teardown`) stops the
+ * polls of the test that just ended, so a failed wait does not linger into the next test, and returns
+ * what that test was last waiting for, for the failure report.
+ */
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let waitingFor = '';
+let testNumber = 0;
+
+export async function until<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>): Promise<T> {
+  waitingFor = what;
+  const test = testNumber;
+  while (test === testNumber) {
+    const v = await probe();
+    if (v) return v;
+    await sleep(50);
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+/** Ends the current test's polls; returns what it was last waiting for. */
+export function testEnded(): string {
+  testNumber++;
+  return waitingFor;
+}
