@@ -15,26 +15,13 @@ export const DEBUG_TYPE = 'krustlet';
 export const TASK_SOURCE = 'krustlet';
 export const TASK_NAME = 'run krustlet-wasi';
 
-/** The agent's options as they appear in tasks.json / launch.json (all optional). */
-export interface AgentSettings {
-  port?: number;
-  addr?: string;
-  hostname?: string;
-  nodeName?: string;
-  nodeIp?: string;
-  /** Relative to the workspace folder; default: the `krustlet.bootstrapConfigPath` setting. */
-  bootstrapFile?: string;
-  /** Where the agent WRITES its credentials (KUBECONFIG). Default `<dataDir>/config/kubeconfig`. */
-  kubeconfig?: string;
-  certFile?: string;
-  privateKeyFile?: string;
-  dataDir?: string;
-  nodeLabels?: Record<string, string>;
-  maxPods?: number;
-  logLevel?: string;
-  extraArgs?: string[];
-  env?: Record<string, string>;
-}
+/**
+ * The agent's options as they appear in tasks.json / launch.json (all optional): the core's
+ * {@link AgentOptions} less the binary (a machine-scoped setting, never a workspace file's choice) and
+ * the two flags the manifest does not offer. Relative paths resolve against the workspace folder; an
+ * unset `bootstrapFile` is the `krustlet.bootstrapConfigPath` setting.
+ */
+export type AgentSettings = Omit<AgentOptions, 'command' | 'insecureRegistries' | 'allowLocalModules'>;
 
 export interface KrustletTaskDefinition extends vscode.TaskDefinition, AgentSettings {
   type: typeof TASK_TYPE;
