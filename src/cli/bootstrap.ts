@@ -1,7 +1,7 @@
 /** `krustlet-bootstrap bootstrap`: token + Secret + bootstrap.conf. */
 import { bootstrap } from '../core/bootstrap';
 import { defaultBootstrapPath } from '../core/files';
-import { DEFAULT_TTL_SECONDS, formatToken, formatTtl, parseTtl, rfc3339 } from '../core/token';
+import { DEFAULT_TTL_SECONDS, formatToken, formatTtl, parseTtl, pinnedNodeName, rfc3339 } from '../core/token';
 import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom, parse, printJson, stderrLogger, type CommandGroup } from './common';
 
 export const bootstrapCommand: CommandGroup = {
@@ -15,6 +15,8 @@ Options:
   -o, --output PATH    where to write (default: \${CONFIG_DIR:-~/.krustlet/config}/\${FILE_NAME:-bootstrap.conf})
   --ttl DURATION       token lifetime, e.g. 1h, 90m, 24h; 0 = never expires (default: 1h)
   --description TEXT   stored with the token (shown by token list)
+  --node-name NAME     pin the token to one node (the agent's --node-name; by default its lowercased
+                       hostname): the review fails a request made with it for any other node's identity
   --force              replace an existing output file (the old one is kept as <file>.bak-<time>)
   --print-token        also print the token (it is a credential)
   --json               machine-readable result
@@ -28,6 +30,7 @@ ${CLUSTER_HELP}
         output: { type: 'string', short: 'o' },
         ttl: { type: 'string' },
         description: { type: 'string' },
+        'node-name': { type: 'string' },
         force: { type: 'boolean' },
         'print-token': { type: 'boolean' },
         json: { type: 'boolean' },
@@ -39,11 +42,13 @@ ${CLUSTER_HELP}
       return 0;
     }
     const ttlSeconds = values.ttl === undefined ? DEFAULT_TTL_SECONDS : parseTtl(values.ttl);
+    // Checked before connecting, like the TTL: a bad name costs no request.
+    const nodeName = values['node-name'] === undefined ? undefined : pinnedNodeName(values['node-name']);
     const outputPath = values.output ?? defaultBootstrapPath(io.env);
     const logger = stderrLogger(io, !!values.verbose);
     const cluster = await connectFrom(values, io, logger);
     const started = Date.now();
-    const r = await bootstrap({ cluster, ttlSeconds, description: values.description, outputPath, force: values.force, logger, verify: true });
+    const r = await bootstrap({ cluster, ttlSeconds, description: values.description, nodeName, outputPath, force: values.force, logger, verify: true });
     const ms = Date.now() - started;
     const check = r.tokenCheck;
     if (check) for (const f of check.findings) if (!f.ok) logger.warn(`${f.message} ${f.fix ?? ''}`.trim());
@@ -54,6 +59,7 @@ ${CLUSTER_HELP}
         ...(values['print-token'] ? { token: formatToken(r.token) } : {}),
         secretName: `${r.namespace}/${r.secretName}`,
         expiration: r.expiration ? rfc3339(r.expiration) : null,
+        nodeName: r.nodeName ?? null,
         path: r.path,
         backupPath: r.backupPath ?? null,
         context: cluster.context.name,
@@ -65,7 +71,7 @@ ${CLUSTER_HELP}
       return 0;
     }
     const expires = r.expiration ? `expires ${rfc3339(r.expiration)} (in ${formatTtl(ttlSeconds)})` : 'never expires';
-    io.stdout(`Created bootstrap token ${r.token.id} (Secret ${r.namespace}/${r.secretName}, ${expires}) on ${cluster.server}.\n`);
+    io.stdout(`Created bootstrap token ${r.token.id} (Secret ${r.namespace}/${r.secretName}, ${expires}${r.nodeName ? `, pinned to node ${r.nodeName}` : ''}) on ${cluster.server}.\n`);
     if (r.backupPath) io.stdout(`Kept the previous file as ${r.backupPath}.\n`);
     io.stdout(`Wrote ${r.path} (mode 0600).\n`);
     if (values['print-token']) io.stdout(`Token: ${formatToken(r.token)}\n`);

@@ -9,7 +9,7 @@ import { checkWritable, writeFileSafely } from './files';
 import { buildBootstrapKubeconfig } from './kubeconfig';
 import { silentLogger, type Logger } from './log';
 import { verifyTokenAuth, type TokenCheck } from './preflight';
-import { generateToken, secretNameFor, tokenSecretManifest, TOKEN_NAMESPACE } from './token';
+import { generateToken, PINNED_NODE_ANNOTATION, secretNameFor, tokenSecretManifest, TOKEN_NAMESPACE } from './token';
 import type { BootstrapToken } from './types';
 
 export interface BootstrapOptions {
@@ -19,6 +19,8 @@ export interface BootstrapOptions {
   description?: string;
   extraGroups?: string[];
   usages?: string[];
+  /** The node the token is for: recorded on its Secret (PINNED_NODE_ANNOTATION); the review fails its use for another node. */
+  nodeName?: string;
   outputPath: string;
   force?: boolean;
   logger?: Logger;
@@ -40,6 +42,8 @@ export interface BootstrapResult {
   backupPath?: string;
   /** Undefined = never expires. */
   expiration?: Date;
+  /** The node the token is pinned to (normalised: lowercased), if one was given. */
+  nodeName?: string;
   insecureSkipTlsVerify: boolean;
   tokenCheck?: TokenCheck;
 }
@@ -106,6 +110,8 @@ export async function bootstrap(o: BootstrapOptions): Promise<BootstrapResult> {
 
   const result: BootstrapResult = { token, secretName, namespace: TOKEN_NAMESPACE, path: written.path, expiration, insecureSkipTlsVerify: insecure };
   if (written.backupPath) result.backupPath = written.backupPath;
+  const pinned = manifest.metadata.annotations?.[PINNED_NODE_ANNOTATION];
+  if (pinned) result.nodeName = pinned;
   if (o.verify) {
     step('Checking that the API server accepts the token');
     result.tokenCheck = await verifyTokenAuth(cluster, token);

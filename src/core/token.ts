@@ -20,6 +20,13 @@ export const KNOWN_USAGES = ['authentication', 'signing'];
 export const DEFAULT_TTL_SECONDS = 3600;
 /** kubeadm's validation of extra groups. */
 const EXTRA_GROUP_RE = /^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$/;
+/**
+ * The annotation on a token Secret naming the one node the token is for (its node name). The review
+ * fails a client certificate request made with the token for any other node's identity.
+ */
+export const PINNED_NODE_ANNOTATION = 'krustlet.dev/node-name';
+/** A node name: a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', at most 253 characters). */
+const NODE_NAME_RE = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /**
  * `n` characters from [a-z0-9]. `crypto.randomInt` draws uniformly (it rejects out-of-range
@@ -68,6 +75,22 @@ export function tokenIdOf(idOrToken: string): string {
     'That is neither a token id nor a bootstrap token.',
     'Give the 6-character id (see `krustlet-bootstrap token list`) or the whole token id.secret.',
   );
+}
+
+/**
+ * The node name a token is pinned to, from what a user typed: a node name, or the machine's hostname
+ * (Krustlet's node name is its lowercased hostname, so it is lowercased here too).
+ */
+export function pinnedNodeName(input: string): string {
+  const name = input.trim().toLowerCase();
+  if (!NODE_NAME_RE.test(name)) {
+    throw new KrustletError(
+      'invalid-argument',
+      `'${input.trim().slice(0, 60)}' is not a node name.`,
+      "A node name is the agent's --node-name (by default its lowercased hostname): letters, digits, '-' and '.', like edge-7 or edge-7.example.com.",
+    );
+  }
+  return name;
 }
 
 export function secretNameFor(id: string): string {
@@ -135,6 +158,8 @@ export interface TokenSecretOptions {
   extraGroups?: string[];
   /** Default: authentication, signing. */
   usages?: string[];
+  /** The node the token is for (recorded as {@link PINNED_NODE_ANNOTATION}); see {@link pinnedNodeName}. */
+  nodeName?: string;
   now?: Date;
 }
 
@@ -142,7 +167,7 @@ export interface TokenSecretOptions {
 export interface TokenSecretManifest {
   apiVersion: 'v1';
   kind: 'Secret';
-  metadata: { name: string; namespace: string; labels?: Record<string, string> };
+  metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   type: typeof TOKEN_SECRET_TYPE;
   stringData: Record<string, string>;
 }
@@ -180,6 +205,7 @@ export function tokenSecretManifest(token: BootstrapToken, opts: TokenSecretOpti
   if (opts.description !== undefined && /[\r\n]/.test(opts.description)) {
     throw new KrustletError('invalid-argument', 'The description must be a single line.', 'Remove line breaks from --description.');
   }
+  const nodeName = opts.nodeName === undefined ? undefined : pinnedNodeName(opts.nodeName);
 
   const stringData: Record<string, string> = {};
   if (extraGroups.length) stringData['auth-extra-groups'] = extraGroups.join(',');
@@ -192,11 +218,7 @@ export function tokenSecretManifest(token: BootstrapToken, opts: TokenSecretOpti
   stringData['token-secret'] = token.secret;
   for (const u of usages) stringData[`usage-bootstrap-${u}`] = 'true';
 
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: secretNameFor(token.id), namespace: TOKEN_NAMESPACE },
-    type: TOKEN_SECRET_TYPE,
-    stringData,
-  };
+  const metadata: TokenSecretManifest['metadata'] = { name: secretNameFor(token.id), namespace: TOKEN_NAMESPACE };
+  if (nodeName) metadata.annotations = { [PINNED_NODE_ANNOTATION]: nodeName };
+  return { apiVersion: 'v1', kind: 'Secret', metadata, type: TOKEN_SECRET_TYPE, stringData };
 }

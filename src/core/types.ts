@@ -20,6 +20,10 @@ export interface TokenInfo {
   usages: string[];
   extraGroups: string[];
   createdAt?: Date;
+  /** The node name the token is for (annotation `krustlet.dev/node-name`, see PINNED_NODE_ANNOTATION); undefined = any node. */
+  pinnedNode?: string;
+  /** The Secret's resourceVersion (what an informer saw). */
+  resourceVersion?: string;
   /** Only filled by callers that explicitly asked for it (Copy token, `--show-secrets`). */
   secret?: string;
 }

@@ -147,6 +147,22 @@ void test('bootstrap --print-token --json --ttl --description; default path from
   assert.ok(minutes > 89 && minutes <= 90, `expiration is 90 minutes after creation (${minutes})`);
 });
 
+void test('bootstrap --node-name pins the token to that node (lowercased, as Krustlet names it): an annotation on its Secret', async () => {
+  const r = await cli(['bootstrap', '--kubeconfig', cp.kubeconfigPath, '-o', join(work, 'pinned', 'bootstrap.conf'), '--node-name', 'Edge-7', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as { tokenId: string; nodeName: string | null };
+  assert.equal(j.nodeName, 'edge-7');
+  const secret = JSON.parse(kubectl(['--kubeconfig', cp.kubeconfigPath, 'get', 'secret', '-n', 'kube-system', `bootstrap-token-${j.tokenId}`, '-o', 'json']).stdout) as { metadata: { annotations?: Record<string, string> } };
+  assert.equal(secret.metadata.annotations?.['krustlet.dev/node-name'], 'edge-7');
+  assert.equal((await admin.listTokens()).find((t) => t.id === j.tokenId)?.pinnedNode, 'edge-7');
+  const text = await cli(['bootstrap', '--kubeconfig', cp.kubeconfigPath, '-o', join(work, 'pinned', 'b.conf'), '--node-name', 'edge-8']);
+  assert.match(text.stdout, /^Created bootstrap token \w{6} \(Secret kube-system\/bootstrap-token-\w{6}, expires .*, pinned to node edge-8\)/);
+});
+
+void test('bad input: a --node-name that is no node name (before anything is created)', async () => {
+  await expectCleanFailure(['bootstrap', '--kubeconfig', cp.kubeconfigPath, '--node-name', 'my_host'], [/'my_host' is not a node name/, /--node-name/]);
+});
+
 void test('token list masks secrets unless asked; token delete by id and by whole token', async () => {
   const a = await cli(['bootstrap', '--kubeconfig', cp.kubeconfigPath, '-o', join(work, 'tl', 'a.conf'), '--print-token', '--json', '--ttl', '0']);
   const b = await cli(['bootstrap', '--kubeconfig', cp.kubeconfigPath, '-o', join(work, 'tl', 'b.conf'), '--print-token', '--json']);

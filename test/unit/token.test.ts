@@ -10,6 +10,8 @@ import {
   secretNameFor,
   tokenIdOf,
   tokenSecretManifest,
+  pinnedNodeName,
+  PINNED_NODE_ANNOTATION,
 } from '../../src/core/token';
 import { secretToTokenInfo } from '../../src/core/cluster';
 
@@ -98,6 +100,23 @@ void test('extra groups outside system:bootstrappers: and unknown usages are rej
   assert.throws(() => tokenSecretManifest(t, { ttlSeconds: 60, description: 'two\nlines' }), (e: unknown) => isKrustletError(e, 'invalid-argument'));
 });
 
+void test('a token pinned to a node: the name is lowercased like Krustlet does, validated, and recorded as an annotation', () => {
+  assert.equal(PINNED_NODE_ANNOTATION, 'krustlet.dev/node-name');
+  assert.equal(pinnedNodeName('MyHost'), 'myhost');
+  assert.equal(pinnedNodeName(' edge-7.example.com '), 'edge-7.example.com');
+  for (const bad of ['', 'my_host', '-edge', 'edge-', 'a..b', 'x'.repeat(254), 'edge 7']) {
+    assert.throws(() => pinnedNodeName(bad), (e: unknown) => isKrustletError(e, 'invalid-argument') && /not a node name/.test(e.message) && /--node-name/.test(e.hint ?? ''), bad);
+  }
+  const t = { id: 'abcdef', secret: '0123456789abcdef' };
+  assert.deepEqual(tokenSecretManifest(t, { ttlSeconds: 60, nodeName: 'Edge-7' }).metadata, {
+    name: 'bootstrap-token-abcdef',
+    namespace: 'kube-system',
+    annotations: { 'krustlet.dev/node-name': 'edge-7' },
+  });
+  assert.equal(tokenSecretManifest(t, { ttlSeconds: 60 }).metadata.annotations, undefined);
+  assert.throws(() => tokenSecretManifest(t, { ttlSeconds: 60, nodeName: 'no_such' }), (e: unknown) => isKrustletError(e, 'invalid-argument'));
+});
+
 void test('secretToTokenInfo reads a listed Secret back (secret only when asked)', () => {
   const b = (s: string) => Buffer.from(s).toString('base64');
   const secret = {
@@ -123,4 +142,7 @@ void test('secretToTokenInfo reads a listed Secret back (secret only when asked)
   assert.equal(secretToTokenInfo(secret, { now: new Date('2026-01-01T02:00:00Z') })?.expired, true);
   assert.equal(secretToTokenInfo(secret, { includeSecrets: true })?.secret, '0123456789abcdef');
   assert.equal(secretToTokenInfo({ ...secret, metadata: { name: 'other' } }), undefined);
+  assert.equal(info.pinnedNode, undefined);
+  const pinned = secretToTokenInfo({ ...secret, metadata: { ...secret.metadata, annotations: { 'krustlet.dev/node-name': 'edge-7' } } });
+  assert.equal(pinned?.pinnedNode, 'edge-7');
 });

@@ -1,11 +1,11 @@
 /** Bootstrap token Secrets in kube-system: create, list (with expiry), delete by id or token. */
 import { KrustletError, isKrustletError } from '../errors';
-import { TOKEN_NAMESPACE, TOKEN_SECRET_TYPE, secretNameFor, tokenIdOf, type TokenSecretManifest } from '../token';
+import { PINNED_NODE_ANNOTATION, TOKEN_NAMESPACE, TOKEN_SECRET_TYPE, secretNameFor, tokenIdOf, type TokenSecretManifest } from '../token';
 import type { TokenInfo } from '../types';
 import type { Transport } from './connect';
 
 interface V1Secret {
-  metadata?: { name?: string; creationTimestamp?: string };
+  metadata?: { name?: string; creationTimestamp?: string; resourceVersion?: string; annotations?: Record<string, string> };
   type?: string;
   data?: Record<string, string>;
 }
@@ -52,6 +52,9 @@ export function secretToTokenInfo(s: V1Secret, opts: ListTokensOptions = {}): To
   const description = b64(d.description);
   if (description) info.description = description;
   if (s.metadata?.creationTimestamp) info.createdAt = new Date(s.metadata.creationTimestamp);
+  const pinned = s.metadata?.annotations?.[PINNED_NODE_ANNOTATION]?.trim();
+  if (pinned) info.pinnedNode = pinned;
+  if (s.metadata?.resourceVersion) info.resourceVersion = s.metadata.resourceVersion;
   if (opts.includeSecrets) info.secret = b64(d['token-secret']);
   return info;
 }
