@@ -52,6 +52,15 @@ export function maskToken(t: BootstrapToken | string): string {
   return `${id}.${'*'.repeat(16)}`;
 }
 
+/**
+ * THE expiry rule for a bootstrap token, used wherever one is judged (the listing, the tree, the
+ * agent's pre-start check and join progress): expired once its expiration is at or before `now`; a
+ * token without one never expires. Kubernetes' token authenticator rejects a token from that instant.
+ */
+export function tokenExpired(t: { readonly expiration?: Date }, now: Date = new Date()): boolean {
+  return t.expiration !== undefined && t.expiration.getTime() <= now.getTime();
+}
+
 /** Parses `<id>.<secret>`. The error never echoes the input (it may be a mistyped secret). */
 export function parseToken(s: string): BootstrapToken {
   const m = TOKEN_RE.exec(s.trim());

@@ -16,6 +16,7 @@ export interface TokenInfo {
   description?: string;
   /** Undefined = never expires. */
   expiration?: Date;
+  /** `tokenExpired()` when listed; a later judgement calls `tokenExpired(info, now)` again. */
   expired: boolean;
   usages: string[];
   extraGroups: string[];

@@ -8,6 +8,7 @@ import {
   maskToken,
   parseToken,
   secretNameFor,
+  tokenExpired,
   tokenIdOf,
   tokenSecretManifest,
   pinnedNodeName,
@@ -145,4 +146,24 @@ void test('secretToTokenInfo reads a listed Secret back (secret only when asked)
   assert.equal(info.pinnedNode, undefined);
   const pinned = secretToTokenInfo({ ...secret, metadata: { ...secret.metadata, annotations: { 'krustlet.dev/node-name': 'edge-7' } } });
   assert.equal(pinned?.pinnedNode, 'edge-7');
+});
+
+void test('tokenExpired: the one expiry rule — expired from the expiration instant on, never without one', () => {
+  const expiration = new Date('2026-01-01T01:00:00Z');
+  assert.equal(tokenExpired({ expiration }, new Date('2026-01-01T00:59:59.999Z')), false);
+  assert.equal(tokenExpired({ expiration }, expiration), true);
+  assert.equal(tokenExpired({ expiration }, new Date('2026-01-02T00:00:00Z')), true);
+  assert.equal(tokenExpired({}, new Date('2100-01-01T00:00:00Z')), false);
+  // a listed token judged later: the listing's snapshot does not decide, the rule does
+  const b = (x: string) => Buffer.from(x).toString('base64');
+  const info = secretToTokenInfo(
+    { metadata: { name: 'bootstrap-token-abcdef' }, data: { 'token-id': b('abcdef'), expiration: b('2026-01-01T01:00:00Z') } },
+    { now: new Date('2026-01-01T00:00:00Z') },
+  );
+  assert.ok(info && !info.expired);
+  assert.equal(tokenExpired(info, new Date('2026-01-01T01:00:00Z')), true);
+  // an unreadable expiration is no expiration (as before)
+  const bad = secretToTokenInfo({ metadata: { name: 'bootstrap-token-abcdef' }, data: { 'token-id': b('abcdef'), expiration: b('soon') } });
+  assert.equal(bad?.expiration, undefined);
+  assert.equal(bad?.expired, false);
 });

@@ -10,7 +10,7 @@ import { networkInterfaces } from 'node:os';
 import { delimiter, dirname, join, sep } from 'node:path';
 import { describeError, isKrustletError } from '../errors';
 import { loadKubeconfig, tokenFromBootstrapKubeconfig } from '../kubeconfig';
-import { parseToken } from '../token';
+import { parseToken, tokenExpired } from '../token';
 import type { CsrInfo, TokenInfo } from '../types';
 import type { ResolvedAgentOptions } from './commandLine';
 
@@ -225,7 +225,7 @@ async function checkToken(info: BootstrapFileInfo, r: ResolvedAgentOptions, kube
     };
   }
   const now = deps.now ?? new Date();
-  if (t.expiration && t.expiration.getTime() <= now.getTime()) {
+  if (t.expiration && tokenExpired(t, now)) {
     return { id: 'token', severity, message: `Token ${id} expired at ${t.expiration.toISOString()}${kubeconfigExists ? ' (not needed: the agent kubeconfig exists)' : ''}.`, fix };
   }
   return ok('token', `Token ${id} is valid${t.expiration ? ` until ${t.expiration.toISOString()}` : ' (no expiry)'}.`);

@@ -1,6 +1,6 @@
 /** Bootstrap token Secrets in kube-system: create, list (with expiry), delete by id or token. */
 import { KrustletError, isKrustletError } from '../errors';
-import { PINNED_NODE_ANNOTATION, TOKEN_NAMESPACE, TOKEN_SECRET_TYPE, secretNameFor, tokenIdOf, type TokenSecretManifest } from '../token';
+import { PINNED_NODE_ANNOTATION, TOKEN_NAMESPACE, TOKEN_SECRET_TYPE, secretNameFor, tokenExpired, tokenIdOf, type TokenSecretManifest } from '../token';
 import type { TokenInfo } from '../types';
 import type { Transport } from './connect';
 
@@ -34,8 +34,8 @@ export function secretToTokenInfo(s: V1Secret, opts: ListTokensOptions = {}): To
   const name = s.metadata?.name ?? '';
   if (!id || name !== secretNameFor(id)) return undefined;
   const exp = b64(d.expiration);
-  const expiration = exp ? new Date(exp) : undefined;
-  const now = opts.now ?? new Date();
+  const parsed = exp ? new Date(exp) : undefined;
+  const expiration = parsed && !Number.isNaN(parsed.getTime()) ? parsed : undefined;
   const usages = Object.keys(d)
     .filter((k) => k.startsWith('usage-bootstrap-') && b64(d[k]) === 'true')
     .map((k) => k.slice('usage-bootstrap-'.length))
@@ -44,8 +44,8 @@ export function secretToTokenInfo(s: V1Secret, opts: ListTokensOptions = {}): To
   const info: TokenInfo = {
     id,
     secretName: name,
-    expiration: expiration && !Number.isNaN(expiration.getTime()) ? expiration : undefined,
-    expired: !!expiration && expiration.getTime() <= now.getTime(),
+    expiration,
+    expired: tokenExpired({ expiration }, opts.now),
     usages,
     extraGroups: groups ? groups.split(',').map((g) => g.trim()).filter(Boolean) : [],
   };

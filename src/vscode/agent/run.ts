@@ -11,7 +11,7 @@ import { JOIN_STEPS, JoinProgressModel, type JoinEvent, type JoinPhase, type Joi
 import { watchFiles, watchNode } from '../../core/agent/watch';
 import { describeError } from '../../core/errors';
 import { tokenFromBootstrapKubeconfig } from '../../core/kubeconfig';
-import { parseToken } from '../../core/token';
+import { parseToken, tokenExpired } from '../../core/token';
 import type { ModelChange } from '../clusterService';
 import { Commands } from '../constants';
 import type { FeatureContext } from '../features';
@@ -119,7 +119,7 @@ export class AgentRun implements vscode.Disposable {
   private syncToken(): void {
     if (!this.tokenId) return;
     const t = this.ctx.service.tokens.get(this.tokenId);
-    if (t) this.apply({ type: 'token', state: t.expired || (t.expiration && t.expiration.getTime() <= Date.now()) ? 'expired' : 'created' });
+    if (t) this.apply({ type: 'token', state: tokenExpired(t) ? 'expired' : 'created' });
     else if (this.ctx.service.tokenWatch.state === 'live') this.apply({ type: 'token', state: 'missing' });
   }
 

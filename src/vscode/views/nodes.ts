@@ -3,6 +3,7 @@ import { formatAge, humanDuration, shortSignerName } from '../../core/csr/format
 import { reviewCsr } from '../../core/csr/review';
 import { escapeMarkdown, summarizeRequest } from '../../core/csr/summary';
 import type { JoinProgress, JoinStep } from '../../core/agent/progress';
+import { tokenExpired } from '../../core/token';
 import type { CsrInfo, CsrReview, TokenInfo } from '../../core/types';
 import { ContextValues, type ContextValue } from '../constants';
 
@@ -58,7 +59,7 @@ export class TokenNode {
   constructor(public info: TokenInfo) {}
 
   expired(now = new Date()): boolean {
-    return this.info.expired || (this.info.expiration !== undefined && this.info.expiration.getTime() <= now.getTime());
+    return tokenExpired(this.info, now);
   }
 
   expiryText(now = new Date()): string {
