@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { buildAgentCommandLine } from '../../src/core/agent/commandLine';
+import { summaryText } from '../../src/core/agent/present';
+import type { JoinProgress } from '../../src/core/agent/progress';
 import { connect, type Cluster } from '../../src/core/cluster';
 import type { KrustletApi } from '../../src/extension';
 import { KrustletDebugConfigurationProvider } from '../../src/vscode/agent/debug';
@@ -55,6 +57,9 @@ class Recorder implements Prompter {
     return Promise.resolve(vscode.workspace.workspaceFolders?.[0]);
   }
 }
+
+/** The presenter's one line, for assertion messages. */
+const said = (p: JoinProgress): string => summaryText(p, { nodeName: 'the node' });
 
 const silentLog = { debug() {}, info() {}, warn() {}, error() {}, channel: undefined, recentLines: () => [], show() {}, dispose() {} } as unknown as ExtensionLog;
 
@@ -324,7 +329,7 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
     assert.ok(r.run && r.statusBarItem);
     const runObj = r.run;
     const pending = await runObj.whenPhase('awaiting-approval', 'failed');
-    assert.equal(pending.phase, 'awaiting-approval', `${pending.summary}\n${pending.failure?.tail?.join('\n') ?? ''}`);
+    assert.equal(pending.phase, 'awaiting-approval', `${said(pending)}\n${pending.failure?.tail?.join('\n') ?? ''}`);
     const tPending = Date.now();
     assert.deepEqual(pending.approve, { csrName: `${HOST}-tls` });
     assert.equal(r.statusBarItem.text, `$(bell-dot) Krustlet: Approve ${HOST}-tls`);
@@ -343,7 +348,7 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
     const approved = await vscode.commands.executeCommand<{ done: string[] }>('krustlet.approveCsr', `${HOST}-tls`, undefined, { confirm: true });
     assert.deepEqual(approved.done, [`${HOST}-tls`]);
     const ready = await runObj.whenPhase('ready', 'failed');
-    assert.equal(ready.phase, 'ready', `${ready.summary}\n${ready.failure?.tail?.join('\n') ?? ''}`);
+    assert.equal(ready.phase, 'ready', `${said(ready)}\n${ready.failure?.tail?.join('\n') ?? ''}`);
     const tReady = Date.now();
     figures.push(`Start Agent→serving CSR pending ${tPending - t0} ms`, `approve→Ready ${tReady - tPending} ms`, `Start Agent→Ready ${tReady - t0} ms (incl. checks)`);
     assert.ok(ready.steps.every((s) => s.state === 'done'), JSON.stringify(ready.steps));
@@ -353,7 +358,7 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
     const stopped = await vscode.commands.executeCommand<boolean>('krustlet.stopAgent');
     assert.equal(stopped, true);
     const end = await runObj.whenPhase('stopped', 'failed');
-    assert.equal(end.phase, 'stopped', end.summary);
+    assert.equal(end.phase, 'stopped', said(end));
     assert.equal(runObj.model.facts.agent.exitCode, 0);
   });
 
@@ -368,7 +373,7 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
       assert.ok(r.started && r.run && r.statusBarItem, r.reason);
       // it registers its Node (Ready, briefly) and then fails to listen, like the real agent
       const p = await r.run.whenPhase('failed', 'stopped');
-      assert.equal(p.phase, 'failed', p.summary);
+      assert.equal(p.phase, 'failed', said(p));
       assert.equal(p.failure?.exitCode, 1);
       assert.match(p.failure?.reason ?? '', /exited with code 1: The port is in use/);
       assert.ok(p.failure?.tail?.some((l) => l.includes(`error binding to 127.0.0.1:${port}`)), p.failure?.tail?.join('\n'));
@@ -406,7 +411,7 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
       assert.equal(api.tree.getTreeItem(node).label, `Agent ${host}`);
 
       const pending = await runObj.whenPhase('awaiting-approval', 'failed');
-      assert.equal(pending.phase, 'awaiting-approval', `${pending.summary}\n${pending.failure?.tail?.join('\n') ?? ''}`);
+      assert.equal(pending.phase, 'awaiting-approval', `${said(pending)}\n${pending.failure?.tail?.join('\n') ?? ''}`);
       const item = api.tree.getTreeItem(node);
       assert.equal(item.contextValue, 'agent.servingPending');
       assert.equal(item.description, 'serving CSR pending');
@@ -435,18 +440,18 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
       if (asked.length) figures.push(`tree approve confirmed: ${asked.map((a) => a.message).join(' | ')}`);
 
       const ready = await runObj.whenPhase('ready', 'failed');
-      assert.equal(ready.phase, 'ready', `${ready.summary}\n${ready.failure?.tail?.join('\n') ?? ''}`);
+      assert.equal(ready.phase, 'ready', `${said(ready)}\n${ready.failure?.tail?.join('\n') ?? ''}`);
       const readyItem = api.tree.getTreeItem(node);
       assert.equal(readyItem.description, 'Ready');
       assert.equal(readyItem.contextValue, 'agent.running');
-      assert.equal((readyItem.iconPath as vscode.ThemeIcon).id, 'pass');
+      assert.equal((readyItem.iconPath as vscode.ThemeIcon).id, 'pass-filled');
       assert.ok(!(readyItem.tooltip as vscode.MarkdownString).value.includes('$(circle-large-outline)'));
       assert.deepEqual(inline('agent.running'), ['krustlet.stopAgent']);
 
       // the inline Stop Agent
       assert.equal(await vscode.commands.executeCommand<boolean>('krustlet.stopAgent', node, [node]), true);
       const end = await runObj.whenPhase('stopped', 'failed');
-      assert.equal(end.phase, 'stopped', end.summary);
+      assert.equal(end.phase, 'stopped', said(end));
       assert.equal(api.tree.getTreeItem(node).contextValue, 'agent.notRunning');
       assert.deepEqual(inline('agent.notRunning'), []);
     } finally {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runAgentChecks, type AgentCheckFinding } from '../../src/core/agent/checks';
 import { buildAgentCommandLine, type AgentHost, type AgentOptions } from '../../src/core/agent/commandLine';
+import { summaryText } from '../../src/core/agent/present';
 import { applyJoinEvent, deriveJoinProgress, initialJoinFacts, JoinProgressModel } from '../../src/core/agent/progress';
 import { watchFiles, watchNode } from '../../src/core/agent/watch';
 import { bootstrap } from '../../src/core/bootstrap';
@@ -91,7 +92,7 @@ void test('the stand-in joins: client CSR auto-approved, kubeconfig, serving CSR
       const check = () => {
         const p = model.progress;
         if (p.phase === phase) return resolve(), true;
-        if (p.phase === 'failed') return reject(new Error(`progress failed: ${p.summary}\n${p.failure?.tail?.join('\n') ?? ''}`)), true;
+        if (p.phase === 'failed') return reject(new Error(`progress failed: ${summaryText(p, r)}\n${p.failure?.tail?.join('\n') ?? ''}`)), true;
         return false;
       };
       if (check()) return;

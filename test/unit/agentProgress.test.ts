@@ -11,6 +11,7 @@ import {
   type JoinStepId,
   type StepState,
 } from '../../src/core/agent/progress';
+import { summaryText } from '../../src/core/agent/present';
 
 const names = { clientCsrName: 'box', servingCsrName: 'Box-tls', nodeName: 'box' };
 
@@ -79,7 +80,7 @@ void test('the happy path step by step, approve offered exactly while the servin
   assert.equal(seen[14].phase, 'joining');
   const p = deriveJoinProgress(f);
   assert.equal(p.phase, 'ready');
-  assert.equal(p.summary, 'Node box Ready');
+  assert.equal(summaryText(p, names), 'Node box Ready');
   assert.ok(p.steps.every((s) => s.state === 'done'));
   assert.equal(p.steps.find((s) => s.id === 'nodeReady')?.detail, 'box Ready');
 });
@@ -132,7 +133,7 @@ void test('stopping the agent is not a failure; a later start clears the old out
   // stopped after Ready
   f = run([...happy, { type: 'agentStopRequested' }, { type: 'agentExited', signal: 'SIGTERM' }]);
   assert.equal(deriveJoinProgress(f).phase, 'stopped');
-  assert.match(deriveJoinProgress(f).summary, /was Ready/);
+  assert.match(summaryText(deriveJoinProgress(f), names), /was Ready/);
 });
 
 void test('a denied CSR: the agent waits forever, so say so and offer to stop it', () => {

@@ -3,6 +3,7 @@
  * events (files appearing, CSR states from the API, the Node's status, the agent process's start,
  * output and exit) — never from timers. `applyJoinEvent` folds an event into the facts;
  * `deriveJoinProgress` turns the facts into steps, the current step, and a failure with where/why.
+ * How progress is shown (icons, phase texts, Markdown, CLI lines) is present.ts's job.
  */
 import type { CsrInfo, CsrState } from '../types';
 import type { ResolvedAgentOptions } from './commandLine';
@@ -164,8 +165,6 @@ export interface JoinProgress {
   /** Set when the serving CSR waits for a person: Approve it by this name. */
   approve?: { csrName: string };
   failure?: JoinFailure;
-  /** One short line for a status bar. */
-  summary: string;
 }
 
 const isApproved = (s: CsrFact) => s === 'approved' || s === 'issued';
@@ -309,22 +308,7 @@ export function deriveJoinProgress(f: JoinFacts): JoinProgress {
   else phase = 'idle';
 
   const current = done.nodeReady ? undefined : firstOpen;
-  const label = (id?: JoinStepId) => JOIN_STEPS.find((s) => s.id === id)?.label ?? '';
-  const summary =
-    phase === 'failed'
-      ? `Failed at "${label(failure?.step)}": ${failure?.reason ?? ''}`
-      : phase === 'ready'
-        ? `Node ${f.nodeName} Ready`
-        : phase === 'awaiting-approval'
-          ? `Serving CSR ${f.servingCsrName} awaits approval`
-          : phase === 'stopped'
-            ? done.nodeReady
-              ? `Agent stopped (node ${f.nodeName} was Ready)`
-              : 'Agent stopped'
-            : phase === 'joining'
-              ? `Joining: ${label(current)}…`
-              : `Not started${current ? ` (next: ${label(current)})` : ''}`;
-  return { phase, steps, current, approve, failure, summary };
+  return { phase, steps, current, approve, failure };
 }
 
 function stepDetail(id: JoinStepId, f: JoinFacts): string | undefined {

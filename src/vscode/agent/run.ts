@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { ResolvedAgentOptions } from '../../core/agent/commandLine';
-import { JOIN_STEPS, JoinProgressModel, type JoinEvent, type JoinPhase, type JoinProgress, type StepState } from '../../core/agent/progress';
+import { failureNotice, failureText, phaseIcon, progressMarkdown, statusBarText, stepPickItems, summaryText } from '../../core/agent/present';
+import { JoinProgressModel, type JoinEvent, type JoinPhase, type JoinProgress } from '../../core/agent/progress';
 import { watchFiles, watchNode } from '../../core/agent/watch';
 import { describeError } from '../../core/errors';
 import { tokenFromBootstrapKubeconfig } from '../../core/kubeconfig';
@@ -128,10 +129,10 @@ export class AgentRun implements vscode.Disposable {
     if (p.phase === 'failed' && !this.notifiedFailure) {
       this.notifiedFailure = true;
       const f = p.failure;
-      this.ctx.log.error(`Agent join failed at "${JOIN_STEPS.find((s) => s.id === f?.step)?.label}": ${f?.reason ?? ''}${f?.hint ? ` ${f.hint}` : ''}`);
+      this.ctx.log.error(failureText(p) ?? '');
       if (f?.tail?.length) this.ctx.log.info(`Last agent output:\n${f.tail.join('\n')}`);
       const buttons = [...(f?.offerStop ? ['Stop Agent'] : []), 'Show Progress'];
-      void this.ctx.prompter.error(`Krustlet agent: ${f?.reason ?? 'failed'}${f?.hint ? ` ${f.hint}` : ''}`, ...buttons).then((choice) => {
+      void this.ctx.prompter.error(failureNotice(p) ?? 'Krustlet agent: failed', ...buttons).then((choice) => {
         if (choice === 'Stop Agent') void this.stop();
         else if (choice === 'Show Progress') void vscode.commands.executeCommand(AgentCommands.showAgentProgress);
       });
@@ -157,8 +158,6 @@ export class AgentRun implements vscode.Disposable {
   }
 }
 
-const ICON: Record<StepState, string> = { done: '$(pass-filled)', skipped: '$(circle-slash)', active: '$(sync~spin)', waiting: '$(circle-large-outline)', failed: '$(error)' };
-
 /** The status bar item that follows the current run. */
 export class AgentStatusBar implements vscode.Disposable {
   readonly item: vscode.StatusBarItem;
@@ -177,40 +176,15 @@ export class AgentStatusBar implements vscode.Disposable {
   }
 
   render(run: AgentRun, p: JoinProgress): void {
-    const label = (id?: string) => JOIN_STEPS.find((s) => s.id === id)?.label ?? '';
     const it = this.item;
-    it.backgroundColor = undefined;
-    switch (p.phase) {
-      case 'awaiting-approval':
-        it.text = `$(bell-dot) Krustlet: Approve ${p.approve?.csrName ?? ''}`;
-        it.command = { title: 'Approve', command: Commands.approveCsr, arguments: [p.approve?.csrName] };
-        it.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
-        break;
-      case 'failed':
-        it.text = `$(error) Krustlet: failed at ${label(p.failure?.step)}`;
-        it.command = AgentCommands.showAgentProgress;
-        it.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
-        break;
-      case 'ready':
-        it.text = `$(pass-filled) Krustlet: ${run.resolved.nodeName} Ready`;
-        it.command = AgentCommands.showAgentProgress;
-        break;
-      case 'stopped':
-        it.text = `$(debug-stop) Krustlet: agent stopped`;
-        it.command = AgentCommands.showAgentProgress;
-        break;
-      default:
-        it.text = `$(sync~spin) Krustlet: ${label(p.current)}…`;
-        it.command = AgentCommands.showAgentProgress;
-    }
-    const md = new vscode.MarkdownString(undefined, true);
-    md.appendMarkdown(`**Krustlet agent** — node \`${run.resolved.nodeName}\`\n\n`);
-    for (const s of p.steps) md.appendMarkdown(`${ICON[s.state]} ${s.label}${s.detail ? ` — ${s.detail.replace(/[\\`*_[\]<>]/g, '\\$&')}` : ''}\n\n`);
-    if (p.failure) {
-      md.appendMarkdown(`**${p.failure.reason.replace(/[\\`*_[\]<>]/g, '\\$&')}**${p.failure.hint ? ` ${p.failure.hint}` : ''}\n\n`);
-      if (p.failure.tail?.length) md.appendCodeblock(p.failure.tail.join('\n'), 'text');
-    }
-    it.tooltip = md;
+    it.text = statusBarText(p, run.resolved);
+    // Clicking Approve approves (the CSR item's own command: same review and confirmation); anything else shows the steps.
+    const approve = p.phase === 'awaiting-approval' ? p.approve : undefined;
+    it.command = approve ? { title: 'Approve', command: Commands.approveCsr, arguments: [approve.csrName] } : AgentCommands.showAgentProgress;
+    const background = p.phase === 'failed' ? 'statusBarItem.errorBackground' : approve ? 'statusBarItem.warningBackground' : undefined;
+    it.backgroundColor = background ? new vscode.ThemeColor(background) : undefined;
+    it.tooltip = new vscode.MarkdownString(progressMarkdown(p, run.resolved), true);
+    it.accessibilityInformation = { label: `Krustlet agent: ${summaryText(p, run.resolved)}` };
   }
 
   dispose(): void {
@@ -251,17 +225,13 @@ export class AgentRuns implements vscode.Disposable {
     }
     const p = run.progress;
     type Action = 'approve' | 'stop' | 'log' | 'terminal' | undefined;
-    const items: { label: string; description?: string; detail?: string; value: Action }[] = p.steps.map((s) => ({
-      label: `${ICON[s.state]} ${s.label}`,
-      description: s.detail,
-      value: undefined,
-    }));
+    const items: { label: string; description?: string; detail?: string; value: Action }[] = stepPickItems(p).map((i) => ({ ...i, value: undefined }));
     if (p.approve) items.unshift({ label: `$(check) Approve ${p.approve.csrName}`, value: 'approve' });
-    if (p.failure) items.unshift({ label: `$(error) ${p.failure.reason}`, detail: [p.failure.hint, p.failure.tail?.slice(-3).join(' ⏎ ')].filter(Boolean).join(' — '), value: 'log' });
+    if (p.failure) items.unshift({ label: `$(${phaseIcon(p).id}) ${p.failure.reason}`, detail: [p.failure.hint, p.failure.tail?.slice(-3).join(' ⏎ ')].filter(Boolean).join(' — '), value: 'log' });
     if (run.running) items.push({ label: '$(debug-stop) Stop Agent', value: 'stop' });
     if (run.execution) items.push({ label: '$(terminal) Show Agent Terminal', value: 'terminal' });
     items.push({ label: '$(output) Show Log', value: 'log' });
-    const choice = await this.ctx.prompter.quickPick(items, { title: `Krustlet agent — ${p.summary}` });
+    const choice = await this.ctx.prompter.quickPick(items, { title: `Krustlet agent — ${summaryText(p, run.resolved)}` });
     if (choice === 'approve' && p.approve) await vscode.commands.executeCommand(Commands.approveCsr, p.approve.csrName);
     else if (choice === 'stop') await run.stop();
     else if (choice === 'log') this.ctx.log.show();

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { formatAge, humanDuration, shortSignerName } from '../../core/csr/format';
 import { reviewCsr } from '../../core/csr/review';
 import { escapeMarkdown, summarizeRequest } from '../../core/csr/summary';
+import { phaseIcon, phaseText, progressMarkdown, stepDescription, stepIcon, summaryText, type IconSpec } from '../../core/agent/present';
 import type { JoinProgress, JoinStep } from '../../core/agent/progress';
 import { tokenExpired } from '../../core/token';
 import type { CsrInfo, CsrReview, TokenInfo } from '../../core/types';
@@ -244,13 +245,9 @@ export interface AgentNodeData {
   running: boolean;
 }
 
-const STEP_MARKERS: Record<JoinStep['state'], [string, string | undefined]> = {
-  done: ['check', 'testing.iconPassed'],
-  skipped: ['circle-slash', undefined],
-  active: ['arrow-right', 'charts.yellow'],
-  waiting: ['circle-large-outline', undefined],
-  failed: ['error', 'list.errorForeground'],
-};
+function themeIcon(i: IconSpec): vscode.ThemeIcon {
+  return new vscode.ThemeIcon(i.id, i.color ? new vscode.ThemeColor(i.color) : undefined);
+}
 
 /** The cluster's "Agent <hostname>" node: the join progress of the run started in this window. */
 export class AgentNode {
@@ -267,27 +264,9 @@ export class AgentNode {
     return this.data.running ? ContextValues.agentRunning : ContextValues.agentNotRunning;
   }
 
-  /** The current phase in a few words: "serving CSR pending", "Ready", "failed: agent exited with code 1". */
+  /** The current phase in a few words (the presenter's): "serving CSR pending", "Ready", "failed: …". */
   get phaseText(): string {
-    const p = this.data.progress;
-    const label = (id?: string) => p.steps.find((s) => s.id === id)?.label ?? '';
-    switch (p.phase) {
-      case 'awaiting-approval':
-        return 'serving CSR pending';
-      case 'ready':
-        return 'Ready';
-      case 'failed': {
-        const f = p.failure;
-        if (f?.exitCode !== undefined) return `failed: agent exited with code ${f.exitCode}`;
-        return `failed: ${f?.reason ?? label(f?.step)}`;
-      }
-      case 'stopped':
-        return p.steps.every((s) => s.state === 'done' || s.state === 'skipped') ? 'stopped (was Ready)' : 'stopped';
-      case 'joining':
-        return `${label(p.current)}…`;
-      case 'idle':
-        return 'not started';
-    }
+    return phaseText(this.data.progress);
   }
 
   toTreeItem(): vscode.TreeItem {
@@ -295,37 +274,17 @@ export class AgentNode {
     const item = new vscode.TreeItem(`Agent ${this.data.hostname}`, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = 'agent';
     item.description = this.phaseText;
-    item.iconPath =
-      p.phase === 'ready'
-        ? new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'))
-        : p.phase === 'failed'
-          ? new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'))
-          : p.phase === 'awaiting-approval'
-            ? new vscode.ThemeIcon('bell-dot', new vscode.ThemeColor('charts.yellow'))
-            : p.phase === 'joining'
-              ? new vscode.ThemeIcon('loading~spin')
-              : new vscode.ThemeIcon('debug-stop');
+    item.iconPath = themeIcon(phaseIcon(p));
     item.contextValue = this.contextValue;
     item.tooltip = this.tooltip();
-    item.accessibilityInformation = { label: `Krustlet agent ${this.data.hostname}, node ${this.data.nodeName}, ${this.phaseText}` };
+    item.accessibilityInformation = { label: `Krustlet agent ${this.data.hostname}: ${summaryText(p, this.data)}` };
     return item;
   }
 
-  /** Every step with its marker: $(check) done, $(arrow-right) current, $(circle-large-outline) pending … */
+  /** Every step with its marker, then the failure with the agent's last output (the status bar shows the same). */
   tooltip(): vscode.MarkdownString {
-    const p = this.data.progress;
-    const md = new vscode.MarkdownString(undefined, true);
+    const md = new vscode.MarkdownString(progressMarkdown(this.data.progress, this.data), true);
     md.isTrusted = false;
-    md.appendMarkdown(`**Krustlet agent ${escapeMarkdown(this.data.hostname)}** — node \`${this.data.nodeName.replace(/`/g, '')}\`\n\n`);
-    for (const s of p.steps) {
-      const [icon] = STEP_MARKERS[s.state];
-      const marker = s.id === p.current && s.state !== 'failed' ? '$(arrow-right)' : `$(${icon})`;
-      md.appendMarkdown(`${marker} ${escapeMarkdown(s.label)}${s.detail ? ` — ${escapeMarkdown(s.detail)}` : ''}\n\n`);
-    }
-    if (p.failure) {
-      md.appendMarkdown(`**${escapeMarkdown(p.failure.reason)}**${p.failure.hint ? ` ${escapeMarkdown(p.failure.hint)}` : ''}\n\n`);
-      if (p.failure.tail?.length) md.appendCodeblock(p.failure.tail.join('\n'), 'text');
-    }
     return md;
   }
 }
@@ -344,14 +303,13 @@ export class AgentStepNode {
 
   toTreeItem(): vscode.TreeItem {
     const s = this.step;
-    const current = s.id === this.parent.data.progress.current && s.state !== 'failed';
+    const p = this.parent.data.progress;
     const item = new vscode.TreeItem(s.label, vscode.TreeItemCollapsibleState.None);
     item.id = `agent:${s.id}`;
-    item.description = s.detail ?? (current ? 'current' : s.state === 'waiting' ? 'pending' : s.state);
-    const [icon, color] = current ? (['arrow-right', 'charts.yellow'] as const) : STEP_MARKERS[s.state];
-    item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+    item.description = stepDescription(s, p);
+    item.iconPath = themeIcon(stepIcon(s, p));
     item.contextValue = ContextValues.agentStep;
-    item.accessibilityInformation = { label: `Join step ${s.label}, ${current ? 'current' : s.state}${s.detail ? `, ${s.detail}` : ''}` };
+    item.accessibilityInformation = { label: `Join step ${s.label}, ${item.description}` };
     return item;
   }
 }
