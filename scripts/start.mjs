@@ -12,21 +12,32 @@
 //   npm start -- --smoke                         start everything, check it answers and the workbench loads in
 //                                                Chromium, stop, exit 0 (what test/integration/start.test.ts runs)
 //
+// The extension runs with its defaults, as it does for a new user: no krustlet.* setting and no tasks.json.
+// What it finds comes from the environment code-server (and so the extension host and its terminals) gets,
+// the way a kubectl and krustlet-wasi user has it: KUBECONFIG (the playground's cluster), PATH (krustlet-wasi:
+// the stand-in when there is no real one), KRUSTLET_DATA_DIR (the agent's data folder, inside the playground:
+// never your own ~/.krustlet).
+//
 // Everything lives in the playground folder, outside the repo:
 //   cluster/       the control plane (admin.kubeconfig, state.json, logs/)
-//   workspace/     the folder VS Code opens (.vscode/settings.json → krustlet.kubeconfig, krustlet.agentPath);
-//                  recreated on each start (built in a temp folder, then renamed into place)
-//   code-server/   user data (Machine/settings.json: the same two machine-scoped settings), extensions (the
-//                  extension copied from this repo), config.yaml, code-server.log
+//   workspace/     the folder VS Code opens (README.md); recreated on each start (built in a temp folder, then
+//                  renamed into place)
+//   code-server/   user data, extensions (the extension copied from this repo), config.yaml, code-server.log
 //   agent/         the stand-in agent (when no krustlet-wasi is on PATH), labelled simulated
+//   agent-data/    KRUSTLET_DATA_DIR: the agent's credentials; emptied when a new local control plane starts
+//                  (they belong to the cluster that is gone), kept with --kubeconfig
 //   desktop-user-data/  the profile of the desktop `code` window (--desktop)
 //   start.json     {pid, url, port, workspace, pids} of the running (or, with stopped: true, last) playground
+//
+// While it runs it watches the control plane: when one of its processes dies it says so and offers to start it
+// again (Enter) — the same cluster comes back (controlplane.mjs revive: same port, certificates and data).
 import { spawn, spawnSync } from 'node:child_process';
 import {
   closeSync, cpSync, existsSync, openSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -247,34 +258,22 @@ async function prepareStandIn() {
 }
 
 /** The playground workspace, built in a temp folder and renamed into place (never half-written). */
-function prepareWorkspace({ kubeconfig, agentPath, simulated }) {
+function prepareWorkspace({ kubeconfig, agentPath, simulated, dataDir }) {
   const ws = join(opts.dir, 'workspace');
   const tmp = join(opts.dir, `.workspace-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(join(tmp, '.vscode'), { recursive: true });
-  const settings = [
-    '// Written by `npm start` (scripts/start.mjs); recreated on every start. The playground\'s code-server has the',
-    '// same values in its Machine settings, where VS Code applies machine-scoped settings.',
-    '{',
-    ...(agentPath ? [
-      simulated
-        ? '  // SIMULATED: no krustlet-wasi on PATH, so the agent is the project\'s stand-in (test/fixtures/agent).\n' +
-          '  // It joins like krustlet-wasi does (real bootstrap token, real CSRs) but runs no workloads.'
-        : '  // krustlet-wasi found on PATH.',
-      `  "krustlet.agentPath": ${JSON.stringify(agentPath)},`,
-    ] : []),
-    `  "krustlet.kubeconfig": ${JSON.stringify(kubeconfig)}`,
-    '}',
-    '',
-  ].join('\n');
-  writeFileSync(join(tmp, '.vscode', 'settings.json'), settings);
+  mkdirSync(tmp, { recursive: true });
   writeFileSync(join(tmp, 'README.md'), [
     '# Krustlet Bootstrap playground',
     '',
-    `Cluster: ${opts.kubeconfig ? `your kubeconfig \`${kubeconfig}\`` : `a local control plane started by \`npm start\` (\`${kubeconfig}\`)`}.`,
-    `Agent: ${simulated ? '**simulated** — the stand-in agent (no `krustlet-wasi` on PATH)' : `\`${agentPath ?? 'krustlet-wasi'}\``}.`,
+    'The extension runs with its defaults here: no `krustlet.*` setting, no tasks.json. It finds what a kubectl and',
+    'krustlet-wasi user has, through the environment `npm start` gives VS Code (and its terminals):',
     '',
-    'Open the Krustlet view in the activity bar, or run **Help: Get Started** → *Get started with Krustlet*.',
+    `- **Cluster** (\`KUBECONFIG\`): ${opts.kubeconfig ? `your kubeconfig \`${kubeconfig}\`` : `a local control plane started by \`npm start\` (\`${kubeconfig}\`)`}.`,
+    `- **Agent** (\`krustlet-wasi\` on \`PATH\`): ${simulated ? `**simulated** — the project's stand-in (\`${agentPath}\`; no \`krustlet-wasi\` was on PATH). It joins like krustlet-wasi does (real bootstrap token, real CSRs) but runs no workloads` : `\`${agentPath ?? 'krustlet-wasi (not found on PATH: set krustlet.agentPath)'}\``}.`,
+    `- **Agent data** (\`KRUSTLET_DATA_DIR\`): \`${dataDir}\` — inside the playground, not your \`~/.krustlet\`.`,
+    '',
+    'Open the Krustlet view in the activity bar, or the walkthrough: **Help → Open Walkthrough…** → *Get started with Krustlet*.',
     'Everything here is recreated on the next `npm start`; Ctrl-C in the terminal stops it all.',
     '',
   ].join('\n'));
@@ -299,7 +298,7 @@ function installExtension(extensionsDir) {
   return dest;
 }
 
-async function startCodeServer(bin, workspace, machineSettings) {
+async function startCodeServer(bin, workspace, env) {
   const base = join(opts.dir, 'code-server');
   rmSync(base, { recursive: true, force: true });
   const ud = join(base, 'user-data');
@@ -315,11 +314,6 @@ async function startCodeServer(bin, workspace, machineSettings) {
     // Opens the playground's README.md (what is here, where to start) instead of VS Code's own welcome page.
     'workbench.startupEditor': 'readme',
   }, null, 2) + '\n');
-  // krustlet.kubeconfig and krustlet.agentPath are machine-scoped settings (a workspace must not pick which
-  // executable runs or which credentials are used), so VS Code ignores them in the workspace's settings.json;
-  // the server's Machine settings are where they apply. The workspace file carries the same values, for reference.
-  mkdirSync(join(ud, 'Machine'), { recursive: true });
-  writeFileSync(join(ud, 'Machine', 'settings.json'), JSON.stringify(machineSettings, null, 2) + '\n');
   installExtension(ext);
   codeServerLog = join(base, 'code-server.log');
 
@@ -342,7 +336,7 @@ async function startCodeServer(bin, workspace, machineSettings) {
     ], {
       cwd: workspace,
       stdio: ['ignore', fd, fd],
-      env: { ...process.env, EXTENSIONS_GALLERY: '{"serviceUrl":"http://127.0.0.1:9/gallery"}' },
+      env: { ...process.env, ...env, EXTENSIONS_GALLERY: '{"serviceUrl":"http://127.0.0.1:9/gallery"}' },
     });
     closeSync(fd);
     state.codeServer = { pid: codeServer.pid, version: opts.vscode, log: codeServerLog };
@@ -364,19 +358,18 @@ async function startCodeServer(bin, workspace, machineSettings) {
   }
 }
 
-function openDesktop(workspace, machineSettings) {
+function openDesktop(workspace, env) {
   const code = onPath('code');
   if (!code) {
     note('--desktop: no `code` on PATH; use the browser URL above (install VS Code and its `code` command to open it on the desktop).');
     return;
   }
-  // Desktop VS Code with this repo as a development extension, in its own user-data folder: the machine-scoped
-  // krustlet settings go into that profile's user settings (never into your own profile). It runs on its own:
-  // Ctrl-C here does not close it.
+  // Desktop VS Code with this repo as a development extension, in its own user-data folder (a new instance, so
+  // it gets the playground's environment; never your own profile). It runs on its own: Ctrl-C here does not close it.
   const ud = join(opts.dir, 'desktop-user-data');
   mkdirSync(join(ud, 'User'), { recursive: true });
-  writeFileSync(join(ud, 'User', 'settings.json'), JSON.stringify({ 'telemetry.telemetryLevel': 'off', ...machineSettings }, null, 2) + '\n');
-  const r = spawnSync(code, ['--new-window', '--user-data-dir', ud, `--extensionDevelopmentPath=${ROOT}`, workspace], { stdio: 'inherit' });
+  writeFileSync(join(ud, 'User', 'settings.json'), JSON.stringify({ 'telemetry.telemetryLevel': 'off' }, null, 2) + '\n');
+  const r = spawnSync(code, ['--new-window', '--user-data-dir', ud, `--extensionDevelopmentPath=${ROOT}`, workspace], { stdio: 'inherit', env: { ...process.env, ...env } });
   if (r.status === 0) say(`  desktop:   opened \`code\` on ${workspace} (close that window yourself; Ctrl-C here does not)`);
   else note(`--desktop: \`code\` exited ${r.status ?? r.signal}; use the browser URL above.`);
 }
@@ -414,6 +407,79 @@ function writeState() {
   const file = join(opts.dir, 'start.json');
   writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2) + '\n');
   renameSync(`${file}.tmp`, file);
+}
+
+// ------------------------------------------------------------------------------------------- control plane watch
+const CONTROL_PLANE_ORDER = ['etcd', 'kube-apiserver', 'kube-controller-manager'];
+
+/**
+ * Checks every second that the control plane's processes still run. When one is gone: says which, with its last
+ * log lines, and offers to start it again (Enter; `controlplane.mjs revive` — the same cluster comes back, so the
+ * extension and the agent reconnect by themselves). Without a terminal to answer from, it prints the command.
+ */
+function watchControlPlane(cp) {
+  let offering = false;
+  const reported = new Set(); // pids already reported dead: each death is reported once
+  const pids = () => {
+    try { return JSON.parse(readFileSync(join(clusterDir, 'state.json'), 'utf8')).pids ?? cp.pids; } catch { return cp.pids; }
+  };
+  const timer = setInterval(() => {
+    if (stopping || offering) return;
+    const current = pids();
+    const dead = CONTROL_PLANE_ORDER.filter((name) => current[name] && !reported.has(current[name]) && !groupAlive(current[name]) && !pidAlive(current[name]));
+    if (!dead.length) return;
+    for (const n of dead) reported.add(current[n]);
+    offering = true;
+    const logs = join(clusterDir, 'logs');
+    say('');
+    say(`control plane: ${dead.map((n) => `${n} (pid ${current[n]})`).join(', ')} stopped running — the cluster ${cp.server} is down, and the Krustlet view reports it unreachable.`);
+    for (const n of dead) say(`  last lines of ${join(logs, `${n}.log`)}:\n${tail(join(logs, `${n}.log`), 3).replace(/^/gm, '    ')}`);
+    void offerRevive(dead).finally(() => { offering = false; });
+  }, 1000);
+  timer.unref();
+}
+
+function pidAlive(pid) {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+async function offerRevive(dead) {
+  const command = `node ${join(ROOT, 'scripts', 'cluster', 'controlplane.mjs')} revive --dir ${clusterDir}`;
+  for (;;) {
+    say(`Press Enter to start ${dead.length === 1 ? 'it' : 'them'} again (the same cluster: port, certificates and data are kept), or Ctrl-C to stop everything.`);
+    const answered = await readLine();
+    if (stopping) return;
+    if (!answered) {
+      say(`(no terminal to answer from) To start it again: ${command}`);
+      return; // the watch reports again if that revives and it dies once more
+    }
+    const t = Date.now();
+    try {
+      // a process group of its own like every step, so Ctrl-C meanwhile stops it too
+      const out = await runStep(`starting ${dead.join(', ')} again (controlplane.mjs revive)`, process.execPath,
+        [join(ROOT, 'scripts', 'cluster', 'controlplane.mjs'), 'revive', '--dir', clusterDir, '--json'], { quiet: true });
+      const revived = JSON.parse(lastLine(out));
+      state.cluster = { ...state.cluster, pids: revived.pids };
+      writeState();
+      say(`control plane: ${dead.join(', ')} running again; ${revived.server} answers (${secs(Date.now() - t)}). The Krustlet view reconnects by itself.`);
+      return;
+    } catch (err) {
+      if (err instanceof Cancelled || stopping) return;
+      say(`control plane: starting ${dead.join(', ')} again failed (${err.message}); the reason is printed above, the logs are in ${join(clusterDir, 'logs')}.`);
+    }
+  }
+}
+
+/** One line from stdin: true when a line came, false when stdin is closed (or not there at all). */
+function readLine() {
+  if (process.stdin.readableEnded || process.stdin.destroyed) return Promise.resolve(false);
+  return new Promise((res) => {
+    // terminal: false keeps the terminal's own Ctrl-C (a SIGINT to us) working while we wait.
+    const rl = createInterface({ input: process.stdin, terminal: false });
+    let done = false;
+    rl.once('line', () => { done = true; rl.close(); res(true); });
+    rl.once('close', () => { if (!done) res(false); });
+  });
 }
 
 // ------------------------------------------------------------------------------------------- stop
@@ -486,6 +552,10 @@ async function main() {
   // the workspace can name the kubeconfig before it exists, and the URL is printed only once both are up.
   const clusterTask = opts.kubeconfig ? Promise.resolve(undefined) : provisionCluster().then(startCluster);
   const kubeconfig = opts.kubeconfig ?? join(opts.dir, 'cluster', 'admin.kubeconfig');
+  const dataDir = join(opts.dir, 'agent-data');
+  // A new local control plane is a new cluster: the agent credentials of the last one are of no use (and would
+  // make the agent skip bootstrapping against a cluster that is gone). With --kubeconfig they are kept.
+  if (!opts.kubeconfig) rmSync(dataDir, { recursive: true, force: true });
   const vscodeTask = (async () => {
     await build();
     const vscode = await provisionVscode(opts.vscode);
@@ -493,12 +563,16 @@ async function main() {
     const simulated = !real && existsSync(STAND_IN_SRC);
     const agentPath = real ?? (simulated ? await prepareStandIn() : undefined);
     if (stopping) throw new Cancelled();
-    const workspace = prepareWorkspace({ kubeconfig, agentPath, simulated });
-    const machineSettings = { 'krustlet.kubeconfig': kubeconfig, ...(agentPath ? { 'krustlet.agentPath': agentPath } : {}) };
-    const { port, pid } = await startCodeServer(vscode.bin, workspace, machineSettings);
-    return { vscode, agentPath, simulated, workspace, port, pid, machineSettings };
+    const workspace = prepareWorkspace({ kubeconfig, agentPath, simulated, dataDir });
+    const env = {
+      KUBECONFIG: kubeconfig,
+      KRUSTLET_DATA_DIR: dataDir,
+      ...(simulated ? { PATH: `${dirname(agentPath)}${delimiter}${process.env.PATH ?? ''}` } : {}),
+    };
+    const { port, pid } = await startCodeServer(vscode.bin, workspace, env);
+    return { vscode, agentPath, simulated, workspace, port, pid, env };
   })();
-  const [cp, { vscode, agentPath, simulated, workspace, port, pid, machineSettings }] = await Promise.all([clusterTask, vscodeTask]);
+  const [cp, { vscode, agentPath, simulated, workspace, port, pid, env }] = await Promise.all([clusterTask, vscodeTask]);
   if (cp && resolve(cp.kubeconfigPath) !== kubeconfig) throw new Error(`controlplane.mjs wrote its kubeconfig to ${cp.kubeconfigPath}, not ${kubeconfig}`);
   if (cp) state.cluster = { dir: clusterDir, server: cp.server, pids: cp.pids };
   const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace).replaceAll('%2F', '/')}`;
@@ -510,13 +584,14 @@ async function main() {
   say(`  URL:       ${url}`);
   say(`  VS Code:   ${vscode.vscodeVersion} (code-server ${opts.vscode})${opts.portAsked && port !== opts.port ? ` — port ${opts.port} was taken` : ''}`);
   say(cp
-    ? `  cluster:   local control plane ${cp.server} (kubeconfig ${kubeconfig})`
-    : `  cluster:   your kubeconfig ${kubeconfig}`);
+    ? `  cluster:   local control plane ${cp.server} (KUBECONFIG=${kubeconfig})`
+    : `  cluster:   your kubeconfig (KUBECONFIG=${kubeconfig})`);
   say(agentPath
-    ? `  agent:     ${simulated ? 'SIMULATED stand-in agent (no krustlet-wasi on PATH): ' : ''}${agentPath}`
+    ? `  agent:     ${simulated ? 'SIMULATED stand-in agent (no krustlet-wasi on PATH), as krustlet-wasi on PATH: ' : ''}${agentPath}`
     : '  agent:     none found (set krustlet.agentPath to your krustlet-wasi build)');
+  say(`  agent data: ${dataDir} (KRUSTLET_DATA_DIR; not your ~/.krustlet)`);
   say(`  workspace: ${workspace}`);
-  if (opts.desktop) openDesktop(workspace, machineSettings);
+  if (opts.desktop) openDesktop(workspace, env);
 
   if (opts.smoke) {
     const checks = await smokeCheck(url);
@@ -526,6 +601,7 @@ async function main() {
     process.exit(0);
   }
   say('Press Ctrl-C to stop everything.');
+  if (cp) watchControlPlane(cp);
   const { code, signal } = await codeServer.exited;
   if (stopping) return; // the signal handler exits
   await stopAll();

@@ -4,13 +4,17 @@
 //
 //   node scripts/cluster/controlplane.mjs start --dir DIR [--bin BINDIR] [--json]
 //   node scripts/cluster/controlplane.mjs stop  --dir DIR
+//   node scripts/cluster/controlplane.mjs revive --dir DIR [--json]
 //
 // start: binaries from --bin, else $KRUSTLET_K8S_BIN, else the last stdout line of provision.sh.
 // Writes DIR/admin.kubeconfig, DIR/state.json, DIR/pki/*, DIR/logs/{etcd,kube-apiserver,kube-controller-manager}.log.
 // With --json the last stdout line is state.json's content. kubeadm's bootstrap RBAC bindings are NOT created.
 // stop: kills the process groups recorded in DIR/state.json and waits for them; removes nothing.
+// revive: starts again, with the same command lines (ports, PKI, etcd data), each recorded process that is no
+// longer running, and waits until the cluster answers again: the same cluster comes back, nothing is lost.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { join, resolve, dirname } from 'node:path';
@@ -108,12 +112,12 @@ function kubeconfig({ server, caPath, certPath, keyPath, user }) {
 }
 
 // ------------------------------------------------------------------ processes
-function launch(name, bin, args, logs) {
+function launch(name, bin, args, logs, { append = false } = {}) {
   const logPath = join(logs, `${name}.log`);
-  const fd = openSync(logPath, 'w');
+  const fd = openSync(logPath, append ? 'a' : 'w');
   const child = spawn(bin, args, { detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);
-  const proc = { name, pid: child.pid, logPath, exited: null };
+  const proc = { name, pid: child.pid, logPath, exited: null, command: { bin, args } };
   child.on('exit', (code, signal) => { proc.exited = { code, signal }; });
   child.on('error', (err) => { proc.exited = { code: -1, signal: null, err: String(err) }; });
   child.unref();
@@ -144,9 +148,9 @@ function tail(path, n = 30) {
   try { return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-n).join('\n'); } catch { return '(no log)'; }
 }
 
-function get(url, tls) {
+function get(url, tls, send = request) {
   return new Promise((res) => {
-    const req = request(url, { ...tls, timeout: 3000 }, (r) => {
+    const req = send(url, { ...tls, timeout: 3000 }, (r) => {
       let body = '';
       r.setEncoding('utf8');
       r.on('data', (d) => { body += d; });
@@ -215,7 +219,13 @@ async function startOnce(dir, bin) {
     ports: { etcd: etcdPort, etcdPeer: etcdPeerPort, apiserver: apiPort, controllerManager: kcmPort },
     pids: {}, logs: {}, timingsMs: timings,
   };
-  const record = (proc) => { procs.push(proc); state.pids[proc.name] = proc.pid; state.logs[proc.name] = proc.logPath; };
+  state.commands = {};
+  const record = (proc) => {
+    procs.push(proc);
+    state.pids[proc.name] = proc.pid;
+    state.logs[proc.name] = proc.logPath;
+    state.commands[proc.name] = proc.command;
+  };
   // Record pids as soon as they exist so `stop` works even if start is interrupted.
   const save = () => writeFileSync(join(dir, 'state.json'), JSON.stringify(state, null, 2) + '\n');
 
@@ -335,6 +345,53 @@ async function stop(opt) {
   writeFileSync(file, JSON.stringify(state, null, 2) + '\n');
 }
 
+/** The readiness check of each process, as start waits for it. */
+function readiness(state) {
+  const pki = join(state.dir, 'pki');
+  const adminTls = { ca: readFileSync(join(pki, 'ca.crt')), cert: readFileSync(join(pki, 'admin.crt')), key: readFileSync(join(pki, 'admin.key')) };
+  return {
+    etcd: async () => {
+      const r = await get(`http://127.0.0.1:${state.ports.etcd}/health`, {}, httpRequest);
+      return { ok: r.status === 200 && /"health":\s*"true"/.test(r.body), detail: `${r.status} ${r.body.slice(0, 200)}` };
+    },
+    'kube-apiserver': async () => {
+      const r = await get(`${state.server}/readyz`, adminTls);
+      return { ok: r.status === 200, detail: `${r.status} ${r.body.slice(0, 200)}` };
+    },
+    'kube-controller-manager': async () => {
+      const r = await get(`https://127.0.0.1:${state.ports.controllerManager}/healthz`, { rejectUnauthorized: false });
+      return { ok: r.status === 200, detail: `${r.status} ${r.body.slice(0, 200)}` };
+    },
+  };
+}
+
+async function revive(opt) {
+  if (!opt.dir) throw new Error('revive needs --dir DIR');
+  const file = join(resolve(opt.dir), 'state.json');
+  if (!existsSync(file)) throw new Error(`no control plane was started in ${opt.dir} (no state.json)`);
+  const state = JSON.parse(readFileSync(file, 'utf8'));
+  if (state.stopped) throw new Error(`the control plane in ${opt.dir} was stopped; start it again instead`);
+  if (!state.commands) throw new Error(`state.json in ${opt.dir} records no command lines (started by an older controlplane.mjs); start it again instead`);
+  const revived = [];
+  const procs = [];
+  // In start order: etcd before the API server before the controller manager.
+  for (const name of ['etcd', 'kube-apiserver', 'kube-controller-manager']) {
+    const pid = state.pids?.[name];
+    if (pid && (groupAlive(pid) || alive(pid))) continue;
+    const { bin, args } = state.commands[name];
+    const proc = launch(name, bin, args, join(state.dir, 'logs'), { append: true });
+    procs.push(proc);
+    state.pids[name] = proc.pid;
+    revived.push(name);
+    writeFileSync(file, JSON.stringify(state, null, 2) + '\n');
+    // The API server needs etcd and the controller manager needs the API server: wait for each in turn.
+    await waitFor(`${name} to answer again`, procs, readiness(state)[name]);
+  }
+  state.revived = [...(state.revived ?? []), { at: new Date().toISOString(), processes: revived }];
+  writeFileSync(file, JSON.stringify(state, null, 2) + '\n');
+  return { state, revived };
+}
+
 async function main() {
   const opt = parseArgs(process.argv.slice(2));
   if (opt.cmd === 'start') {
@@ -348,8 +405,12 @@ async function main() {
     }
   } else if (opt.cmd === 'stop') {
     await stop(opt);
+  } else if (opt.cmd === 'revive') {
+    const { state, revived } = await revive(opt);
+    if (opt.json) process.stdout.write(JSON.stringify({ ...state, revivedNow: revived }) + '\n');
+    else process.stdout.write(revived.length ? `revived ${revived.join(', ')}: ${state.server} answers again\n` : 'every process runs; nothing to revive\n');
   } else {
-    process.stderr.write('usage: controlplane.mjs start --dir DIR [--bin BINDIR] [--json] | stop --dir DIR\n');
+    process.stderr.write('usage: controlplane.mjs start --dir DIR [--bin BINDIR] [--json] | stop --dir DIR | revive --dir DIR [--json]\n');
     process.exitCode = 2;
   }
 }

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -30,8 +31,8 @@ interface Run {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function startScript(args: string[], env: NodeJS.ProcessEnv = {}): Run {
-  const child = spawn(process.execPath, [START, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function startScript(args: string[], env: NodeJS.ProcessEnv = {}, o: { stdin?: 'pipe' } = {}): Run {
+  const child = spawn(process.execPath, [START, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void; reject: (e: Error) => void }[] = [];
@@ -41,8 +42,8 @@ function startScript(args: string[], env: NodeJS.ProcessEnv = {}): Run {
       if (m) { waiters.splice(waiters.indexOf(w), 1); w.resolve(m); }
     }
   };
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; check(); });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; check(); });
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; check(); });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; check(); });
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
     child.on('exit', (code, signal) => {
       for (const w of waiters.splice(0)) w.reject(new Error(`start.mjs exited (${code ?? signal}) before ${w.re}\n${out}\n${err}`));
@@ -113,6 +114,51 @@ async function httpStatus(url: string): Promise<number> {
   try { return (await fetch(url)).status; } catch { return 0; }
 }
 
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Every `krustlet.*` key in the settings files of a playground (workspace, code-server user and machine). */
+function krustletSettingsIn(dir: string): string[] {
+  const files = [
+    join(dir, 'workspace', '.vscode', 'settings.json'),
+    join(dir, 'code-server', 'user-data', 'User', 'settings.json'),
+    join(dir, 'code-server', 'user-data', 'Machine', 'settings.json'),
+  ];
+  return files.filter((f) => existsSync(f)).flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/"(krustlet\.[\w.]+)"/g)].map((m) => `${f}: ${m[1]}`));
+}
+
+function onPathNames(): string {
+  return (process.env.PATH ?? '').split(':').flatMap((d) => { try { return readdirSync(d); } catch { return []; } }).join('\n');
+}
+
+function environOf(pid: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
+    const i = kv.indexOf('=');
+    if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}
+
+/** GET with the playground's admin credentials (the files its admin.kubeconfig names). */
+function adminGet(dir: string, server: string, path: string): Promise<{ metadata: { uid: string } }> {
+  const pki = join(dir, 'cluster', 'pki');
+  return new Promise((res, rej) => {
+    const req = httpsRequest(`${server}${path}`, {
+      ca: readFileSync(join(pki, 'ca.crt')), cert: readFileSync(join(pki, 'admin.crt')), key: readFileSync(join(pki, 'admin.key')),
+    }, (r) => {
+      let body = '';
+      r.setEncoding('utf8').on('data', (d: string) => { body += d; }).on('end', () => {
+        if (r.statusCode === 200) res(JSON.parse(body) as { metadata: { uid: string } });
+        else rej(new Error(`GET ${path}: ${r.statusCode} ${body.slice(0, 300)}`));
+      });
+    });
+    req.on('error', rej);
+    req.end();
+  });
+}
+
 const tmpDirs: string[] = [];
 function playgroundDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'krustlet-start-test-'));
@@ -138,15 +184,16 @@ void test('npm start --smoke: control plane, workspace, code-server on a free po
     const state = JSON.parse(readFileSync(join(dir, 'start.json'), 'utf8')) as StartState;
     assert.equal(state.stopped, true);
     assert.equal(state.port, Number(url[2]));
-    const settingsText = readFileSync(join(dir, 'workspace', '.vscode', 'settings.json'), 'utf8');
-    const settings = JSON.parse(settingsText.replace(/^\s*\/\/.*$/gm, '')) as Record<string, string>;
-    assert.equal(settings['krustlet.kubeconfig'], join(dir, 'cluster', 'admin.kubeconfig'));
-    assert.ok(existsSync(settings['krustlet.kubeconfig']));
-    if (!/krustlet-wasi found on PATH/.test(settingsText)) {
-      assert.match(settingsText, /SIMULATED/);
-      assert.match(run.stdout(), /agent:\s+SIMULATED stand-in agent/);
-      assert.equal(settings['krustlet.agentPath'], join(dir, 'agent', 'krustlet-wasi'));
-    }
+    // Defaults only, as a new user has them: no krustlet.* setting anywhere, no tasks.json; the environment
+    // tells the extension where the cluster, the agent and its data folder are (see the next test).
+    assert.deepEqual(krustletSettingsIn(dir), [], 'the playground sets krustlet.* settings');
+    assert.ok(!existsSync(join(dir, 'workspace', '.vscode', 'tasks.json')));
+    assert.match(run.stdout(), new RegExp(`cluster:\\s+local control plane https://127\\.0\\.0\\.1:\\d+ \\(KUBECONFIG=${escapeRe(join(dir, 'cluster', 'admin.kubeconfig'))}\\)`));
+    assert.match(run.stdout(), new RegExp(`agent data: ${escapeRe(join(dir, 'agent-data'))} \\(KRUSTLET_DATA_DIR; not your ~/\\.krustlet\\)`));
+    const readme = readFileSync(join(dir, 'workspace', 'README.md'), 'utf8');
+    assert.ok(readme.includes(join(dir, 'agent-data')), readme);
+    assert.match(readme, /Help → Open Walkthrough…/);
+    if (!/krustlet-wasi/.test(onPathNames())) assert.match(run.stdout(), /agent:\s+SIMULATED stand-in agent .*: .*\/agent\/krustlet-wasi/);
     assert.equal(await httpStatus(`http://127.0.0.1:${url[2]}/healthz`), 0, 'code-server still answers after the smoke run');
     assertNothingLeft(dir);
   } finally {
@@ -166,8 +213,48 @@ void test('SIGTERM once the URL is printed stops code-server and the control pla
   assert.equal(code, 0, run.stderr());
   assert.equal(await httpStatus(`http://127.0.0.1:${m[2]}/healthz`), 0);
   assertNothingLeft(dir);
-  assert.ok(existsSync(join(dir, 'workspace', '.vscode', 'settings.json')));
   assert.ok(existsSync(join(dir, 'workspace', 'README.md')));
+});
+
+void test('VS Code gets the playground through its environment: KUBECONFIG, krustlet-wasi on PATH, KRUSTLET_DATA_DIR inside the playground', async () => {
+  const dir = playgroundDir();
+  const run = startScript(['--dir', dir]);
+  try {
+    await run.waitFor(/URL:\s+http:\/\/127\.0\.0\.1:\d+\//);
+    const s = JSON.parse(readFileSync(join(dir, 'start.json'), 'utf8')) as StartState;
+    const env = environOf(s.codeServer!.pid);
+    assert.equal(env.KUBECONFIG, join(dir, 'cluster', 'admin.kubeconfig'));
+    assert.equal(env.KRUSTLET_DATA_DIR, join(dir, 'agent-data'), 'the agent would write into ~/.krustlet');
+    if (/SIMULATED/.test(run.stdout())) assert.equal(env.PATH?.split(':')[0], join(dir, 'agent'));
+  } finally {
+    run.child.kill('SIGTERM');
+    await run.exit;
+  }
+  assertNothingLeft(dir);
+});
+
+void test('the control plane dies while the playground runs: npm start says so and, on Enter, brings the same cluster back', async () => {
+  const dir = playgroundDir();
+  const run = startScript(['--dir', dir], {}, { stdin: 'pipe' });
+  try {
+    await run.waitFor(/Press Ctrl-C to stop everything/);
+    const cluster = JSON.parse(readFileSync(join(dir, 'cluster', 'state.json'), 'utf8')) as { server: string; pids: Record<string, number> };
+    // something that lives in etcd: the same object (uid) after the restart means the same cluster came back
+    const before = await adminGet(dir, cluster.server, '/api/v1/namespaces/kube-system/serviceaccounts/certificate-controller');
+    process.kill(-cluster.pids['kube-apiserver'], 'SIGKILL');
+    await run.waitFor(new RegExp(`control plane: kube-apiserver \\(pid ${cluster.pids['kube-apiserver']}\\) stopped running — the cluster ${escapeRe(cluster.server)} is down`));
+    await run.waitFor(/Press Enter to start it again \(the same cluster: port, certificates and data are kept\)/);
+    run.child.stdin!.write('\n');
+    await run.waitFor(new RegExp(`control plane: kube-apiserver running again; ${escapeRe(cluster.server)} answers`));
+    const after = await adminGet(dir, cluster.server, '/api/v1/namespaces/kube-system/serviceaccounts/certificate-controller');
+    assert.equal(after.metadata.uid, before.metadata.uid);
+    const revived = JSON.parse(readFileSync(join(dir, 'cluster', 'state.json'), 'utf8')) as { pids: Record<string, number> };
+    assert.notEqual(revived.pids['kube-apiserver'], cluster.pids['kube-apiserver']);
+  } finally {
+    run.child.kill('SIGTERM');
+    await run.exit;
+  }
+  assertNothingLeft(dir); // the revived API server too: stop reads the new pids
 });
 
 void test('SIGTERM while the control plane is starting leaves no process and no half-written workspace', async () => {

@@ -29,7 +29,13 @@ export interface ControlPlane {
   logs: Record<string, string>;
   /** Idempotent; kills the processes and waits for them. Removes `dir` only if startControlPlane made it. */
   stop(): Promise<void>;
+  /** Kills one process (its process group) with SIGKILL, as a crash would, and waits until it is gone. */
+  kill(name: ControlPlaneProcess): Promise<void>;
+  /** Starts every killed process again with its command line (same port, PKI and data) and waits until it answers. */
+  revive(): Promise<void>;
 }
+
+export type ControlPlaneProcess = 'etcd' | 'kube-apiserver' | 'kube-controller-manager';
 
 export interface StartOptions {
   /** Where to put everything; default a fresh temp folder (removed again by stop()). */
@@ -151,6 +157,21 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
     return stopping;
   };
 
+  const pids = { ...state.pids };
+  const kill = (name: ControlPlaneProcess): Promise<void> => {
+    const pid = pids[name];
+    if (!pid) return Promise.reject(new Error(`no ${name} in this control plane`));
+    killGroupsSync([pid]);
+    return Promise.resolve();
+  };
+  const revive = async (): Promise<void> => {
+    const r = await run(process.execPath, [script, 'revive', '--dir', dir, '--json']);
+    if (r.code !== 0) throw new Error(`controlplane revive failed (exit ${r.code}): ${r.stderr.slice(-4000)}`);
+    const revived = JSON.parse(lastLine(r.stdout)) as StateFile;
+    Object.assign(pids, revived.pids);
+    running.set(dir, { ...pids });
+  };
+
   return {
     dir,
     kubeconfigPath: state.kubeconfigPath,
@@ -158,9 +179,11 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
     caPath: state.caPath,
     clusterName: state.clusterName,
     contextName: state.contextName,
-    pids: state.pids,
+    pids,
     logs: state.logs,
     stop,
+    kill,
+    revive,
   };
 }
 
