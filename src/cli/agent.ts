@@ -4,8 +4,9 @@
  */
 import { runAgentChecks, formatFindings, problemsOf } from '../core/agent/checks';
 import { buildAgentCommandLine, defaultAgentHost, formatCommandLine, parseNodeLabels, type AgentOptions } from '../core/agent/commandLine';
-import { describeError, KrustletError } from '../core/errors';
+import { KrustletError } from '../core/errors';
 import { defaultBootstrapPath } from '../core/files';
+import { errorLine } from './errors';
 import { type CliIO, CLUSTER_HELP, CLUSTER_OPTIONS, type CommandGroup, connectFrom, groupHelp, parse, printJson } from './common';
 
 const AGENT_OPTIONS = {
@@ -122,7 +123,7 @@ export const agentCommand: CommandGroup = {
         try {
           cluster = await connectFrom(values, io);
         } catch (e) {
-          clusterNote = `Not checked against a cluster: ${describeError(e)}`;
+          clusterNote = `Not checked against a cluster: ${errorLine(e)}`;
         }
       }
       const findings = await runAgentChecks(cl.resolved, { cluster, pathEnv: io.env.PATH });

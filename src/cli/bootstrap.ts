@@ -2,6 +2,7 @@
 import { bootstrap } from '../core/bootstrap';
 import { defaultBootstrapPath } from '../core/files';
 import { DEFAULT_TTL_SECONDS, formatToken, formatTtl, parseTtl, pinnedNodeName, rfc3339 } from '../core/token';
+import { findingFix } from './errors';
 import { CLUSTER_HELP, CLUSTER_OPTIONS, connectFrom, parse, printJson, stderrLogger, type CommandGroup } from './common';
 
 export const bootstrapCommand: CommandGroup = {
@@ -51,7 +52,7 @@ ${CLUSTER_HELP}
     const r = await bootstrap({ cluster, ttlSeconds, description: values.description, nodeName, outputPath, force: values.force, logger, verify: true });
     const ms = Date.now() - started;
     const check = r.tokenCheck;
-    if (check) for (const f of check.findings) if (!f.ok) logger.warn(`${f.message} ${f.fix ?? ''}`.trim());
+    if (check) for (const f of check.findings) if (!f.ok) logger.warn(`${f.message} ${findingFix(f)}`.trim());
 
     if (values.json) {
       printJson(io, {

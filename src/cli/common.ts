@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { connect, type Cluster } from '../core/cluster';
 import { KrustletError } from '../core/errors';
 import { redactingLogger, type Logger } from '../core/log';
+import { displayText } from '../core/text';
 
 export interface CliIO {
   stdout(text: string): void;
@@ -81,13 +82,49 @@ export function groupHelp(sub: string | undefined, help: string, io: CliIO): num
   return sub === undefined ? 1 : 0;
 }
 
-export function printJson(io: CliIO, value: unknown): void {
-  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+/**
+ * Characters JSON.stringify leaves raw that a terminal acts on or hides (DEL, C1 such as CSI, bidi
+ * overrides, zero-width and line-separator characters): written as \u escapes, the same JSON value.
+ */
+const JSON_UNSAFE = /[\u007f-\u009f\p{Cf}\u2028\u2029]/gu;
+
+/** Exact JSON (parsing it gives `value` back), safe to print to a terminal. */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(JSON_UNSAFE, (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
 }
 
-/** A plain left-aligned table like kubectl's. */
-export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('   ').trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+export function printJson(io: CliIO, value: unknown): void {
+  io.stdout(`${jsonText(value)}\n`);
+}
+
+/** Every line of `text` made display-safe (see displayText); the line breaks themselves are kept. */
+export function displayLines(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => displayText(l))
+    .join('\n');
+}
+
+/**
+ * The IO every command gets from main(): whatever it writes is display-safe, so text from the cluster
+ * (CSR names, usernames, SANs, token descriptions, API messages) can never drive the terminal.
+ * JSON passes unchanged (jsonText already escaped it).
+ */
+export function displaySafeIO(io: CliIO): CliIO {
+  return { ...io, stdout: (t) => io.stdout(displayLines(t)), stderr: (t) => io.stderr(displayLines(t)) };
+}
+
+export interface TableColumn {
+  header: string;
+  /** Cells longer than this many characters are cut, ending in `…` (free text such as descriptions). */
+  max?: number;
+}
+
+/** A plain left-aligned table like kubectl's; every cell is display-safe (see displayText), so no value can forge a row. */
+export function table(columns: (string | TableColumn)[], rows: string[][]): string {
+  const cols = columns.map((c) => (typeof c === 'string' ? { header: c } : c));
+  const cells = rows.map((r) => cols.map((c, i) => displayText(r[i] ?? '', { max: c.max })));
+  const widths = cols.map((c, i) => Math.max(c.header.length, ...cells.map((r) => [...r[i]].length)));
+  const line = (cs: string[]) => cs.map((c, i) => (i === cs.length - 1 ? c : c + ' '.repeat(widths[i] - [...c].length))).join('   ').trimEnd();
+  return [line(cols.map((c) => c.header)), ...cells.map(line)].join('\n') + '\n';
 }

@@ -11,9 +11,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { describeError } from '../core/errors';
 import { redactSecrets } from '../core/log';
-import type { CliIO, CommandGroup } from './common';
+import { displaySafeIO, type CliIO, type CommandGroup } from './common';
+import { errorLine } from './errors';
 
 /** A row of the command table: what `--help` lists, and how to load the group when it runs. */
 export interface CommandEntry {
@@ -60,7 +60,8 @@ Run \`krustlet-bootstrap <command> --help\` for a command's options. --version p
 `;
 }
 
-export async function main(argv: string[], io: CliIO): Promise<number> {
+export async function main(argv: string[], rawIo: CliIO): Promise<number> {
+  const io = displaySafeIO(rawIo);
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     const entry = first === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
@@ -80,7 +81,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     const cmd = await entry.load();
     return await cmd.run(rest, io);
   } catch (e) {
-    io.stderr(`error: ${redactSecrets(describeError(e).replace(/\s*\n\s*/g, ' '))}\n`);
+    io.stderr(`error: ${redactSecrets(errorLine(e))}\n`);
     if (io.env.KRUSTLET_DEBUG && e instanceof Error && e.stack) io.stderr(`${redactSecrets(e.stack)}\n`);
     return 1;
   }

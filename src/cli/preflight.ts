@@ -5,6 +5,7 @@ import { tokenFromBootstrapKubeconfig } from '../core/kubeconfig';
 import { applyBootstrapRbac, runPreflight, verifyTokenAuth } from '../core/preflight';
 import { parseToken } from '../core/token';
 import type { PreflightFinding } from '../core/types';
+import { findingFix } from './errors';
 import { CLUSTER_HELP, CLUSTER_OPTIONS, type CommandGroup, connectFrom, groupHelp, parse, printJson } from './common';
 
 const PREFLIGHT_HELP = `Usage: krustlet-bootstrap preflight [--bootstrap-file PATH] [--json] [options]
@@ -44,7 +45,7 @@ export const preflightCommand: CommandGroup = {
       io.stdout(`Preflight for context '${cluster.context.name}' (${cluster.server}):\n`);
       for (const f of findings) {
         io.stdout(`  ${f.ok ? 'ok  ' : 'FAIL'}  ${f.message}\n`);
-        if (!f.ok && f.fix) io.stdout(`        fix: ${f.fix}\n`);
+        if (!f.ok && (f.fix || f.action)) io.stdout(`        fix: ${findingFix(f)}\n`);
       }
       io.stdout(ok ? 'All checks passed.\n' : `${findings.filter((f) => !f.ok).length} check(s) failed.\n`);
     }

@@ -16,6 +16,9 @@ Options:
 ${CLUSTER_HELP}
 `;
 
+/** Longer descriptions are cut in the table (`--json` has them whole). */
+const DESCRIPTION_WIDTH = 40;
+
 function ttlLeft(t: TokenInfo, now: Date): string {
   if (!t.expiration) return '<forever>';
   if (t.expired) return '<expired>';
@@ -58,7 +61,7 @@ export const tokenCommand: CommandGroup = {
       const now = new Date();
       io.stdout(
         table(
-          ['TOKEN', 'TTL', 'EXPIRES', 'USAGES', 'DESCRIPTION', 'EXTRA GROUPS'],
+          ['TOKEN', 'TTL', 'EXPIRES', 'USAGES', { header: 'DESCRIPTION', max: DESCRIPTION_WIDTH }, 'EXTRA GROUPS'],
           tokens.map((t) => [
             values['show-secrets'] ? `${t.id}.${t.secret ?? ''}` : maskToken(t.id),
             ttlLeft(t, now),

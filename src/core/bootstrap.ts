@@ -102,7 +102,7 @@ export async function bootstrap(o: BootstrapOptions): Promise<BootstrapResult> {
       await cluster.deleteToken(token.id);
     } catch (d) {
       if (e instanceof KrustletError) {
-        throw new KrustletError(e.code, `${e.message} The Secret ${TOKEN_NAMESPACE}/${secretName} could not be deleted either (${describeError(d)}).`, `${e.hint ?? ''} Delete it with \`krustlet-bootstrap token delete ${token.id}\`.`.trim(), { cause: e });
+        throw new KrustletError(e.code, `${e.message} The Secret ${TOKEN_NAMESPACE}/${secretName} could not be deleted either (${describeError(d)}).`, e.hint, { cause: e, fix: { kind: 'delete-token', data: { id: token.id } } });
       }
     }
     throw e;

@@ -34,11 +34,11 @@ function exists(path: string) {
 }
 
 function outputExists(path: string): KrustletError {
-  return new KrustletError('output-exists', `${path} already exists.`, 'Use --force to replace it (a backup is kept), or choose another path with -o/--output.');
+  return new KrustletError('output-exists', `${path} already exists.`, undefined, { fix: { kind: 'force', data: { path } } });
 }
 
 function unwritable(path: string, why: string): KrustletError {
-  return new KrustletError('output-unwritable', `Cannot write ${path}: ${why}.`, 'Choose another path with -o/--output, or fix the folder and its permissions.');
+  return new KrustletError('output-unwritable', `Cannot write ${path}: ${why}.`, 'Fix the folder and its permissions.', { fix: { kind: 'choose-output', data: { path } } });
 }
 
 function errnoText(e: unknown): string {

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import * as yaml from 'js-yaml';
-import { KrustletError } from './errors';
+import { KrustletError, type Fix } from './errors';
 import { formatToken } from './token';
 import type { BootstrapToken, ContextInfo } from './types';
 
@@ -72,7 +72,8 @@ export function kubeconfigFiles(source: KubeconfigSource = {}): string[] {
       throw new KrustletError(
         'kubeconfig-missing',
         `Kubeconfig ${p} does not exist.`,
-        'Pass --kubeconfig with the path of an existing kubeconfig file.',
+        undefined,
+        { fix: { kind: 'set-kubeconfig' } },
       );
     }
     return [p];
@@ -84,7 +85,8 @@ export function kubeconfigFiles(source: KubeconfigSource = {}): string[] {
       throw new KrustletError(
         'kubeconfig-missing',
         `None of the files in KUBECONFIG exist (${listed.join(delimiter)}).`,
-        'Point KUBECONFIG at your kubeconfig file(s), or pass --kubeconfig PATH.',
+        undefined,
+        { fix: { kind: 'set-kubeconfig' } },
       );
     }
     return present;
@@ -94,7 +96,8 @@ export function kubeconfigFiles(source: KubeconfigSource = {}): string[] {
     throw new KrustletError(
       'kubeconfig-missing',
       `No kubeconfig found: ${p} does not exist and KUBECONFIG is not set.`,
-      'Pass --kubeconfig PATH, set KUBECONFIG, or create ~/.kube/config for your cluster.',
+      'Create it for your cluster (kubectl config set-cluster, set-credentials, set-context), or use another kubeconfig.',
+      { fix: { kind: 'set-kubeconfig' } },
     );
   }
   return [p];
@@ -125,7 +128,8 @@ function parseFile(file: string): Record<string, unknown> {
     throw new KrustletError(
       'kubeconfig-missing',
       `Cannot read kubeconfig ${file}: ${(e as Error).message.split('\n')[0]}.`,
-      'Check the path and its permissions, or pass --kubeconfig PATH.',
+      'Check the path and its permissions.',
+      { fix: { kind: 'set-kubeconfig' } },
     );
   }
   let doc: unknown;
@@ -137,7 +141,8 @@ function parseFile(file: string): Record<string, unknown> {
     throw new KrustletError(
       'kubeconfig-invalid',
       `Kubeconfig ${file} is not valid YAML${where}: ${(e as yaml.YAMLException).reason ?? 'parse error'}.`,
-      'Fix the file (kubectl config view shows what kubectl makes of it) or pass another --kubeconfig.',
+      'Fix the file (kubectl config view shows what kubectl makes of it).',
+      { fix: { kind: 'edit-kubeconfig', data: { file } } },
     );
   }
   if (doc === undefined || doc === null) return {};
@@ -146,12 +151,13 @@ function parseFile(file: string): Record<string, unknown> {
     throw new KrustletError(
       'kubeconfig-invalid',
       `Kubeconfig ${file} is not a kubeconfig (expected a mapping with clusters, users and contexts).`,
-      'Pass --kubeconfig with a kubeconfig file.',
+      undefined,
+      { fix: { kind: 'set-kubeconfig' } },
     );
   }
   for (const key of ['clusters', 'users', 'contexts']) {
     if (obj[key] !== undefined && obj[key] !== null && !Array.isArray(obj[key])) {
-      throw new KrustletError('kubeconfig-invalid', `Kubeconfig ${file}: '${key}' must be a list.`, 'Fix the file or pass another --kubeconfig.');
+      throw new KrustletError('kubeconfig-invalid', `Kubeconfig ${file}: '${key}' must be a list.`, 'Fix the file.', { fix: { kind: 'edit-kubeconfig', data: { file } } });
     }
   }
   return obj;
@@ -178,7 +184,7 @@ export function readKubeconfig(source: KubeconfigSource = {}): MergedKubeconfig 
         const o = asObject(item);
         const name = o?.name;
         if (!o || typeof name !== 'string' || !name) {
-          throw new KrustletError('kubeconfig-invalid', `Kubeconfig ${file}: ${key}[${i}] has no name.`, 'Fix the file or pass another --kubeconfig.');
+          throw new KrustletError('kubeconfig-invalid', `Kubeconfig ${file}: ${key}[${i}] has no name.`, 'Fix the file.', { fix: { kind: 'edit-kubeconfig', data: { file } } });
         }
         const body = asObject(o[inner]) ?? {};
         if (!map.has(name)) map.set(name, fix(body));
@@ -211,9 +217,11 @@ export function listContexts(source: KubeconfigSource = {}): ContextInfo[] {
   return contextsOf(readKubeconfig(source));
 }
 
-function available(m: MergedKubeconfig): string {
-  const names = [...m.contexts.keys()];
-  return names.length ? `Available: ${names.join(', ')}.` : 'The kubeconfig defines no contexts.';
+/** The fix for a missing or unknown context: another one, or (when there is none) a repaired kubeconfig. */
+function contextFix(m: MergedKubeconfig): { hint?: string; fix: Fix } {
+  const contexts = [...m.contexts.keys()];
+  if (contexts.length) return { fix: { kind: 'select-context', data: { contexts } } };
+  return { hint: 'The kubeconfig defines no contexts (kubectl config set-context adds one).', fix: { kind: 'edit-kubeconfig', data: { file: m.files[0] } } };
 }
 
 /** Reads the kubeconfig and resolves the chosen (default: current) context to its cluster and user. */
@@ -222,11 +230,13 @@ export function loadKubeconfig(source: KubeconfigSource = {}): LoadedKubeconfig 
   const where = m.files.join(delimiter);
   const name = source.context || m.currentContext;
   if (!name) {
-    throw new KrustletError('context-unknown', `Kubeconfig ${where} has no current context.`, `Pass --context NAME. ${available(m)}`);
+    const { hint, fix } = contextFix(m);
+    throw new KrustletError('context-unknown', `Kubeconfig ${where} has no current context.`, hint, { fix });
   }
   const ctx = m.contexts.get(name);
   if (!ctx) {
-    throw new KrustletError('context-unknown', `Context '${name}' is not in kubeconfig ${where}.`, `Pass --context with one of the known contexts. ${available(m)}`);
+    const { hint, fix } = contextFix(m);
+    throw new KrustletError('context-unknown', `Context '${name}' is not in kubeconfig ${where}.`, hint, { fix });
   }
   const clusterName = typeof ctx.cluster === 'string' ? ctx.cluster : '';
   const cluster = m.clusters.get(clusterName);
@@ -234,14 +244,16 @@ export function loadKubeconfig(source: KubeconfigSource = {}): LoadedKubeconfig 
     throw new KrustletError(
       'kubeconfig-invalid',
       `Context '${name}' refers to cluster '${clusterName}', which kubeconfig ${where} does not define.`,
-      'Fix the context (kubectl config set-context) or pick another with --context.',
+      'Fix the context (kubectl config set-context), or use another one.',
+      { fix: { kind: 'select-context', data: { contexts: [...m.contexts.keys()] } } },
     );
   }
   if (typeof cluster.server !== 'string' || !cluster.server.trim()) {
     throw new KrustletError(
       'no-server',
       `Cluster '${clusterName}' (context '${name}') has no server address.`,
-      'Set it (kubectl config set-cluster NAME --server=https://HOST:PORT) or pick another context with --context.',
+      'Set it (kubectl config set-cluster NAME --server=https://HOST:PORT), or use another context.',
+      { fix: { kind: 'select-context', data: { contexts: [...m.contexts.keys()] } } },
     );
   }
   const userName = typeof ctx.user === 'string' ? ctx.user : '';
@@ -270,7 +282,8 @@ export function readCaData(k: Pick<LoadedKubeconfig, 'cluster' | 'clusterName'>)
       throw new KrustletError(
         'ca-missing',
         `The CA file ${file} of cluster '${k.clusterName}' cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}).`,
-        'Fix certificate-authority in the kubeconfig (or embed certificate-authority-data), or pick another context.',
+        'Fix certificate-authority in the kubeconfig (or embed certificate-authority-data), or use another context.',
+        { fix: { kind: 'select-context' } },
       );
     }
   }

@@ -93,10 +93,11 @@ async function checkPermission(cluster: Cluster, p: PermissionCheck): Promise<Pr
       ok: false,
       message: `You may not ${p.what} (${p.needed}).`,
       fix: `Ask a cluster admin for a Role/ClusterRole granting ${rbacRule(p)}, or use a context with more rights.`,
+      action: { kind: 'ask-admin', data: { permission: rbacRule(p) } },
     };
   } catch (e) {
     if (isKrustletError(e, 'unreachable') || isKrustletError(e, 'timeout') || isKrustletError(e, 'unauthorized')) throw e;
-    return { id: p.id, ok: false, message: `Could not check whether you may ${p.what}: ${describeError(e)}`, fix: 'Retry, or check the permission with kubectl auth can-i.' };
+    return { id: p.id, ok: false, message: `Could not check whether you may ${p.what}: ${describeError(e)}`, fix: 'Retry, or check the permission with kubectl auth can-i.', action: { kind: 'retry' } };
   }
 }
 
@@ -112,6 +113,7 @@ export async function checkBootstrapBindings(cluster: Cluster): Promise<Prefligh
       ok: false,
       message: `Could not check for the ${b.name} binding: ${describeError(e)}`,
       fix: 'Use a context that may list clusterrolebindings, or ask a cluster admin to check.',
+      action: { kind: 'select-context' },
     }));
   }
   return BOOTSTRAP_BINDINGS.map((b) => {
@@ -123,7 +125,8 @@ export async function checkBootstrapBindings(cluster: Cluster): Promise<Prefligh
       id: `binding:${b.name}`,
       ok: false,
       message: `No binding of ClusterRole ${b.role} to group ${b.group}: nothing ${b.why}.`,
-      fix: `Run \`krustlet-bootstrap rbac apply\` (creates kubeadm's bindings), or: kubectl create clusterrolebinding ${b.name} --clusterrole=${b.role} --group=${b.group}`,
+      fix: `By hand: kubectl create clusterrolebinding ${b.name} --clusterrole=${b.role} --group=${b.group}`,
+      action: { kind: 'apply-rbac' },
     };
   });
 }
@@ -187,7 +190,8 @@ export async function verifyTokenAuth(cluster: Cluster, token: BootstrapToken, o
                 id: 'token-can-create-csrs',
                 ok: false,
                 message: 'The token authenticates but may not create certificate signing requests, so the node cannot ask for its certificate.',
-                fix: "Run `krustlet-bootstrap rbac apply` (binds system:node-bootstrapper to the token's group).",
+                fix: "kubeadm's kubelet-bootstrap binding (system:node-bootstrapper for the token's group) allows it.",
+                action: { kind: 'apply-rbac' },
               },
         ],
       };

@@ -69,6 +69,7 @@ export function parseToken(s: string): BootstrapToken {
       'invalid-token',
       'That is not a bootstrap token.',
       'A token is 6 then 16 characters from [a-z0-9], joined by a dot (like abcdef.0123456789abcdef).',
+      { fix: { kind: 'fix-input', data: { input: 'token' } } },
     );
   }
   return { id: m[1], secret: m[2] };
@@ -82,7 +83,8 @@ export function tokenIdOf(idOrToken: string): string {
   throw new KrustletError(
     'invalid-token',
     'That is neither a token id nor a bootstrap token.',
-    'Give the 6-character id (see `krustlet-bootstrap token list`) or the whole token id.secret.',
+    'Give the 6-character token id or the whole token (id.secret).',
+    { fix: { kind: 'list', data: { what: 'tokens' } } },
   );
 }
 
@@ -97,6 +99,7 @@ export function pinnedNodeName(input: string): string {
       'invalid-argument',
       `'${input.trim().slice(0, 60)}' is not a node name.`,
       "A node name is the agent's --node-name (by default its lowercased hostname): letters, digits, '-' and '.', like edge-7 or edge-7.example.com.",
+      { fix: { kind: 'fix-input', data: { input: 'node-name' } } },
     );
   }
   return name;
@@ -120,6 +123,7 @@ export function parseTtl(s: string): number {
       'invalid-ttl',
       `TTL '${text.slice(0, 40)}' is not a duration.`,
       'Use hours, minutes and seconds like 1h, 90m, 1h30m or 24h, or 0 for a token that never expires.',
+      { fix: { kind: 'fix-input', data: { input: 'ttl' } } },
     );
   if (text === '0') return 0;
   if (!text) throw bad();
@@ -188,6 +192,7 @@ export function validateExtraGroups(groups: string[]): void {
         'invalid-argument',
         `Extra group '${g}' is not allowed for a bootstrap token.`,
         "Extra groups must start with 'system:bootstrappers:' and contain only [a-z0-9:-].",
+        { fix: { kind: 'fix-input', data: { input: 'extra-groups' } } },
       );
     }
   }
@@ -196,7 +201,7 @@ export function validateExtraGroups(groups: string[]): void {
 export function validateUsages(usages: string[]): void {
   for (const u of usages) {
     if (!KNOWN_USAGES.includes(u)) {
-      throw new KrustletError('invalid-argument', `Unknown token usage '${u}'.`, `Usages are: ${KNOWN_USAGES.join(', ')}.`);
+      throw new KrustletError('invalid-argument', `Unknown token usage '${u}'.`, `Usages are: ${KNOWN_USAGES.join(', ')}.`, { fix: { kind: 'fix-input', data: { input: 'usages' } } });
     }
   }
 }
@@ -205,14 +210,14 @@ export function validateUsages(usages: string[]): void {
 export function tokenSecretManifest(token: BootstrapToken, opts: TokenSecretOptions): TokenSecretManifest {
   if (!TOKEN_ID_RE.test(token.id) || !/^[a-z0-9]{16}$/.test(token.secret)) parseToken(formatToken(token));
   if (!Number.isFinite(opts.ttlSeconds) || opts.ttlSeconds < 0) {
-    throw new KrustletError('invalid-ttl', 'The TTL must be zero (never) or positive.', 'Use e.g. 1h, 24h or 0.');
+    throw new KrustletError('invalid-ttl', 'The TTL must be zero (never) or positive.', 'Use e.g. 1h, 24h or 0.', { fix: { kind: 'fix-input', data: { input: 'ttl' } } });
   }
   const extraGroups = opts.extraGroups ?? [DEFAULT_EXTRA_GROUP];
   validateExtraGroups(extraGroups);
   const usages = opts.usages ?? [...DEFAULT_USAGES];
   validateUsages(usages);
   if (opts.description !== undefined && /[\r\n]/.test(opts.description)) {
-    throw new KrustletError('invalid-argument', 'The description must be a single line.', 'Remove line breaks from --description.');
+    throw new KrustletError('invalid-argument', 'The description must be a single line.', 'Remove the line breaks.', { fix: { kind: 'fix-input', data: { input: 'description' } } });
   }
   const nodeName = opts.nodeName === undefined ? undefined : pinnedNodeName(opts.nodeName);
 

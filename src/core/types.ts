@@ -1,3 +1,5 @@
+import type { Fix } from './errors';
+
 /**
  * Plain data shapes shared by the core, the CLI and the VS Code glue. Nothing here depends on
  * @kubernetes/client-node: the cluster adapter (src/core/cluster) converts to and from these.
@@ -107,6 +109,8 @@ export interface PreflightFinding {
   ok: boolean;
   /** Plain language: what was checked and what was found. */
   message: string;
-  /** What to do when not ok. */
+  /** What to do when not ok, in words any front end can show (no CLI flag, no VS Code command). */
   fix?: string;
+  /** The same as data, when a front end can offer it as an action (`apply-rbac`: the CLI's `rbac apply`, the extension's Apply RBAC). */
+  action?: Fix;
 }

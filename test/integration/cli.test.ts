@@ -203,7 +203,7 @@ void test('bad input: kubeconfig malformed', async () => {
 });
 
 void test('bad input: unknown context', async () => {
-  await expectCleanFailure(['bootstrap', '--kubeconfig', cp.kubeconfigPath, '--context', 'staging'], [/Context 'staging' is not in/, new RegExp(`Available: ${cp.contextName}`)]);
+  await expectCleanFailure(['bootstrap', '--kubeconfig', cp.kubeconfigPath, '--context', 'staging'], [/Context 'staging' is not in/, new RegExp(`Pass --context with one of: ${cp.contextName}\\.$`)]);
 });
 
 void test('bad input: context without a server', async () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { errorLine } from '../../src/cli/errors';
 import { isKrustletError } from '../../src/core/errors';
 import { backupStamp, checkWritable, defaultBootstrapPath, moveAside, writeFileSafely } from '../../src/core/files';
 
@@ -39,7 +40,7 @@ void test('an existing file is never overwritten without force', async () => {
   try {
     const p = join(dir, 'bootstrap.conf');
     writeFileSync(p, 'original');
-    await assert.rejects(writeFileSafely(p, 'new'), (e: unknown) => isKrustletError(e, 'output-exists') && e.toLine().includes('--force'));
+    await assert.rejects(writeFileSafely(p, 'new'), (e: unknown) => isKrustletError(e, 'output-exists') && e.fix?.kind === 'force' && errorLine(e).includes('--force'));
     assert.equal(readFileSync(p, 'utf8'), 'original');
     assert.deepEqual(readdirSync(dir), ['bootstrap.conf'], 'no temp file left');
     await assert.rejects(checkWritable(p), (e: unknown) => isKrustletError(e, 'output-exists'));
@@ -75,7 +76,7 @@ void test('an unwritable output folder fails before anything is written, leaving
     const blocker = join(dir, 'not-a-folder');
     writeFileSync(blocker, 'x');
     const target = join(blocker, 'sub', 'bootstrap.conf');
-    await assert.rejects(checkWritable(target), (e: unknown) => isKrustletError(e, 'output-unwritable') && e.toLine().includes('-o/--output'));
+    await assert.rejects(checkWritable(target), (e: unknown) => isKrustletError(e, 'output-unwritable') && e.fix?.kind === 'choose-output' && errorLine(e).includes('-o/--output'));
     await assert.rejects(writeFileSafely(target, 'x'), (e: unknown) => isKrustletError(e, 'output-unwritable'));
     await assert.rejects(checkWritable(dir), (e: unknown) => isKrustletError(e, 'output-unwritable') && e.toLine().includes('folder'));
     assert.deepEqual(readdirSync(dir), ['not-a-folder'], 'no probe or temp file left');

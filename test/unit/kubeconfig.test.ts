@@ -4,6 +4,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import * as yaml from 'js-yaml';
+import { errorLine } from '../../src/cli/errors';
 import { isKrustletError, type ErrorCode } from '../../src/core/errors';
 import { buildBootstrapKubeconfig, listContexts, loadKubeconfig, readCaData, tokenFromBootstrapKubeconfig } from '../../src/core/kubeconfig';
 
@@ -12,13 +13,19 @@ const first = join(FIX, 'first.yaml');
 const second = join(FIX, 'second.yaml');
 const env = { KUBECONFIG: [first, second].join(delimiter) };
 
+/** CLI flags and commands: the core's words never name them (each front end words `fix` itself). */
+const CLI_WORDS = /--kubeconfig|--context|--force|-o\/--output|krustlet-bootstrap/;
+
+/** `needles`: what the CLI's line (message, hint and the fix in the CLI's words) mentions. */
 function rejects(fn: () => unknown, code: ErrorCode, ...needles: string[]) {
   assert.throws(fn, (e: unknown) => {
     assert.ok(isKrustletError(e, code), `expected ${code}, got ${String(e)}`);
-    assert.ok(e.hint, 'has a hint');
-    assert.ok(!e.toLine().includes('\n'), 'one line');
-    for (const n of needles) assert.ok(e.toLine().includes(n), `'${e.toLine()}' mentions '${n}'`);
-    assert.ok(!e.toLine().includes('not-a-real-credential'), 'never shows credentials');
+    assert.ok(e.fix, 'has a fix');
+    assert.doesNotMatch(e.toLine(), CLI_WORDS, 'the core names no CLI flag');
+    const line = errorLine(e);
+    assert.ok(!line.includes('\n'), 'one line');
+    for (const n of needles) assert.ok(line.includes(n), `'${line}' mentions '${n}'`);
+    assert.ok(!line.includes('not-a-real-credential'), 'never shows credentials');
     return true;
   });
 }
@@ -88,12 +95,14 @@ void test('bad kubeconfigs give one-line errors with hints', () => {
   rejects(() => loadKubeconfig({ env, context: 'dangling' }), 'kubeconfig-invalid', "'nowhere'");
 });
 
-void test('a kubeconfig without current-context asks for --context', () => {
+void test('a kubeconfig without current-context asks for --context (or, without contexts, says so)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kb-'));
   try {
     const f = join(dir, 'config');
     writeFileSync(f, 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n');
-    rejects(() => loadKubeconfig({ kubeconfigPath: f }), 'context-unknown', '--context');
+    rejects(() => loadKubeconfig({ kubeconfigPath: f }), 'context-unknown', 'defines no contexts');
+    writeFileSync(f, 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: [{name: a, context: {cluster: c}}, {name: b, context: {cluster: c}}]\nusers: []\n');
+    rejects(() => loadKubeconfig({ kubeconfigPath: f }), 'context-unknown', 'Pass --context with one of: a, b.');
     writeFileSync(f, '');
     rejects(() => loadKubeconfig({ kubeconfigPath: f }), 'context-unknown');
   } finally {

@@ -119,7 +119,7 @@ const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9]
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
 function invalid(what: string, hint: string): KrustletError {
-  return new KrustletError('invalid-argument', what, hint);
+  return new KrustletError('invalid-argument', what, hint, { fix: { kind: 'fix-input', data: { input: 'agent-settings' } } });
 }
 
 /** `~/x` → home/x; `${userHome}`, `${workspaceFolder}` → host values; relative → against cwd. */

@@ -74,8 +74,8 @@ export class Transport {
       throw new KrustletError(
         'unauthorized',
         `Getting credentials for ${this.who} failed: ${String((e as Error).message ?? e).replace(/\s+/g, ' ').slice(0, 300)}.`,
-        'Check the user entry of the kubeconfig (certificate files, exec plugin, login), or pick another context with --context.',
-        { cause: e },
+        'Check the user entry of the kubeconfig (certificate files, exec plugin, login).',
+        { cause: e, fix: { kind: 'check-credentials' } },
       );
     }
     const url = new URL(this.server + path);
@@ -281,7 +281,8 @@ function checkUserFiles(loaded: LoadedKubeconfig): void {
       throw new KrustletError(
         'kubeconfig-invalid',
         `The ${key} file ${f} of user '${loaded.userName}' (context '${loaded.context.name}') cannot be read.`,
-        'Fix the path in the kubeconfig, or pick another context with --context.',
+        'Fix the path in the kubeconfig, or use another context.',
+        { fix: { kind: 'select-context' } },
       );
     }
   }
@@ -308,7 +309,8 @@ async function fromLoaded(loaded: LoadedKubeconfig, caData: string | undefined, 
     throw new KrustletError(
       'kubeconfig-invalid',
       `Context '${loaded.context.name}' cannot be used: ${String((e as Error).message).split('\n')[0]}.`,
-      'Fix the kubeconfig entry or pick another context with --context.',
+      'Fix the kubeconfig entry, or use another context.',
+      { fix: { kind: 'select-context' } },
     );
   }
   return new Cluster(kc, loaded, caData, logger, timeoutMs, who);

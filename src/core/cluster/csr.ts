@@ -74,7 +74,7 @@ export function toCsrInfo(csr: V1Csr): CsrInfo {
 }
 
 function notFound(name: string): KrustletError {
-  return new KrustletError('not-found', `CertificateSigningRequest '${name}' does not exist.`, 'It may have been deleted or garbage-collected; list the CSRs again.');
+  return new KrustletError('not-found', `CertificateSigningRequest '${name}' does not exist.`, 'It may have been deleted or garbage-collected.', { fix: { kind: 'list', data: { what: 'csrs' } } });
 }
 
 async function getRaw(t: Transport, name: string): Promise<V1Csr> {
@@ -146,7 +146,7 @@ async function decide(t: Transport, name: string, type: 'Approved' | 'Denied', r
     const csr = fromKnown && known ? rawFromInfo(known) : await getRaw(t, name);
     const info = fromKnown && known ? known : toCsrInfo(csr);
     if (info.state === 'denied' || (type === 'Denied' && (info.state === 'approved' || info.state === 'issued'))) {
-      throw new KrustletError('conflict', `CSR '${name}' is already ${info.state}.`, 'A decided CSR cannot be changed; the requester must create a new one.');
+      throw new KrustletError('conflict', `CSR '${name}' is already ${info.state}.`, 'A decided CSR cannot be changed; the requester must create a new one.', { fix: { kind: 'list', data: { what: 'csrs' } } });
     }
     if (type === 'Approved' && (info.state === 'approved' || info.state === 'issued')) return info;
     const conditions = [...(csr.status?.conditions ?? []), { type, status: 'True', reason, message, lastUpdateTime: new Date().toISOString() }];

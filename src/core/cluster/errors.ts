@@ -41,7 +41,8 @@ export function httpError(status: number, body: ApiStatus | undefined, rawBody: 
       return new KrustletError(
         'unauthorized',
         `The API server at ${req.server} rejected ${who} (401 Unauthorized).`,
-        'The credentials are missing, expired or revoked: log in again or refresh them, or pick another context with --context.',
+        'The credentials are missing, expired or revoked: log in again or refresh them.',
+        { fix: { kind: 'check-credentials' } },
       );
     case 403: {
       const f = parseForbidden(apiMessage);
@@ -51,21 +52,23 @@ export function httpError(status: number, body: ApiStatus | undefined, rawBody: 
       return new KrustletError(
         'forbidden',
         `Permission denied: ${f?.user ? `'${f.user}'` : who} may not ${perm} (403: ${apiMessage}).`,
-        `Ask a cluster admin to grant ${perm}, or use a context with more rights (--context).`,
+        `Ask a cluster admin to grant ${perm}, or use a context with more rights.`,
+        { fix: { kind: 'ask-admin', data: { permission: perm } } },
       );
     }
     case 404:
-      return new KrustletError('not-found', `Not found: ${apiMessage}.`, 'Check the name (it may have been deleted already); list what exists first.');
+      return new KrustletError('not-found', `Not found: ${apiMessage}.`, 'Check the name: it may have been deleted already.', { fix: { kind: 'retry' } });
     case 409:
-      return new KrustletError('conflict', `Conflict: ${apiMessage}.`, 'The object already exists or changed meanwhile; retry.');
+      return new KrustletError('conflict', `Conflict: ${apiMessage}.`, 'The object already exists or changed meanwhile.', { fix: { kind: 'retry' } });
     case 422:
     case 400:
-      return new KrustletError('api-error', `The API server refused the request (${status}): ${apiMessage}.`, 'This is likely a bug or a cluster version mismatch; please report it with this message.');
+      return new KrustletError('api-error', `The API server refused the request (${status}): ${apiMessage}.`, 'This is likely a bug or a cluster version mismatch.', { fix: { kind: 'report-bug' } });
     default:
       return new KrustletError(
         'api-error',
         `The API server at ${req.server} answered ${status} to ${req.method} ${req.path}: ${apiMessage}.`,
-        status >= 500 ? 'The server has a problem; retry later or check its health.' : 'Check the cluster and retry.',
+        status >= 500 ? 'The server has a problem: check its health.' : 'Check the cluster.',
+        { fix: { kind: 'retry' } },
       );
   }
 }
@@ -77,7 +80,8 @@ export function timeoutError(req: RequestDescription, ms: number): KrustletError
   return new KrustletError(
     'timeout',
     `The API server at ${req.server} did not answer within ${(ms / 1000).toFixed(ms % 1000 ? 1 : 0)} s.`,
-    'Check that the address is right and the server (or VPN/tunnel) is up; kubectl --request-timeout=5s get --raw /version tests the same.',
+    `Check that the address is right and the server (or VPN/tunnel) is up; \`kubectl --request-timeout=${Math.ceil(ms / 1000)}s get --raw /version\` tests the same.`,
+    { fix: { kind: 'select-context' } },
   );
 }
 
@@ -90,22 +94,22 @@ export function networkError(e: unknown, req: RequestDescription): KrustletError
     return new KrustletError(
       'unreachable',
       `Cannot reach the API server at ${req.server} (${what}).`,
-      'Check that the cluster is running and the kubeconfig server address is right (or pick another context with --context).',
-      { cause: e },
+      "Check that the cluster is running and the kubeconfig's server address is right.",
+      { cause: e, fix: { kind: 'select-context' } },
     );
   }
   if (TLS.test(code) || TLS.test(String(err.message))) {
     return new KrustletError(
       'api-error',
       `TLS with ${req.server} failed: ${oneLine(String(err.message))}.`,
-      "The server's certificate does not match the kubeconfig's CA (certificate-authority[-data]) or host name; fix the kubeconfig.",
-      { cause: e },
+      "The server's certificate does not match the kubeconfig's CA (certificate-authority[-data]) or host name (tls-server-name); fix the kubeconfig.",
+      { cause: e, fix: { kind: 'edit-kubeconfig' } },
     );
   }
   return new KrustletError(
     'unreachable',
     `Request to ${req.server} failed: ${oneLine(String(err.message ?? e))}.`,
-    'Check the network and the kubeconfig server address.',
-    { cause: e },
+    "Check the network and the kubeconfig's server address.",
+    { cause: e, fix: { kind: 'retry' } },
   );
 }

@@ -251,7 +251,7 @@ export function createInformer<R extends RawObject, T>(cluster: Cluster, spec: I
     if (type === 'ERROR') {
       const status = raw as unknown as WatchStatus;
       if (status.code === 410 || status.reason === 'Expired' || status.reason === 'Gone') throw new Gone(status.message ?? 'resourceVersion too old');
-      throw new KrustletError('api-error', `The ${spec.what} watch reported an error: ${status.message ?? status.reason ?? 'unknown'} (${status.code ?? '?'}).`, 'It reconnects by itself.');
+      throw new KrustletError('api-error', `The ${spec.what} watch reported an error: ${status.message ?? status.reason ?? 'unknown'} (${status.code ?? '?'}).`, 'It reconnects by itself.', { fix: { kind: 'retry' } });
     }
     if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return;
     if (rv) resourceVersion = rv;
@@ -371,7 +371,7 @@ export function createInformer<R extends RawObject, T>(cluster: Cluster, spec: I
           idleTimer = undefined;
           if (gen !== generation || ended) return;
           log.warn(`Informer (${spec.what}): no word from the server for ${timeoutSeconds + 30} s; dropping the watch.`);
-          failure = new KrustletError('timeout', `The ${spec.what} watch went silent.`, 'It reconnects by itself.');
+          failure = new KrustletError('timeout', `The ${spec.what} watch went silent.`, 'It reconnects by itself.', { fix: { kind: 'retry' } });
           controller?.abort();
           end();
         }, (timeoutSeconds + 30) * 1000);
@@ -440,7 +440,7 @@ export function createInformer<R extends RawObject, T>(cluster: Cluster, spec: I
       throw asWatchError(failure, spec.what, cluster.server);
     }
     if (!sawEvent && Date.now() - started < MIN_HEALTHY_WATCH_MS) {
-      throw new KrustletError('unreachable', `The ${spec.what} watch at ${cluster.server} closed at once.`, 'It reconnects by itself.');
+      throw new KrustletError('unreachable', `The ${spec.what} watch at ${cluster.server} closed at once.`, 'It reconnects by itself.', { fix: { kind: 'retry' } });
     }
     // A normal end (the server's timeout): resume from where we are.
     log.debug(`Informer (${spec.what}): watch ended after ${Math.round((Date.now() - started) / 1000)} s; resuming.`);
@@ -476,7 +476,7 @@ export function createInformer<R extends RawObject, T>(cluster: Cluster, spec: I
       controller?.abort();
       controller = undefined;
       setState({ state: 'stopped' });
-      rejectSynced(new KrustletError('api-error', `The ${spec.what} informer was stopped.`));
+      rejectSynced(new KrustletError('cancelled', `The ${spec.what} informer was stopped.`, undefined, { fix: { kind: 'retry' } }));
       eventListeners.clear();
       stateListeners.clear();
       syncedListeners.clear();
@@ -499,10 +499,10 @@ function asWatchError(e: unknown, what: string, server: string): KrustletError {
   if (e instanceof KrustletError) return e;
   const status = (e as { statusCode?: number }).statusCode;
   const msg = describeError(e).split('\n')[0];
-  if (status === 401) return new KrustletError('unauthorized', `Watching ${what} at ${server} was refused: not authenticated (401).`, 'Check the credentials of the kubeconfig context.', { cause: e });
-  if (status === 403) return new KrustletError('forbidden', `Watching ${what} at ${server} is forbidden (403).`, 'Ask for list and watch permission on them.', { cause: e });
-  if (status) return new KrustletError('api-error', `Watching ${what} at ${server} failed: ${status} ${msg}.`, 'It reconnects by itself.', { cause: e });
-  return new KrustletError('unreachable', `The ${what} watch at ${server} dropped: ${msg}.`, 'It reconnects by itself.', { cause: e });
+  if (status === 401) return new KrustletError('unauthorized', `Watching ${what} at ${server} was refused: not authenticated (401).`, 'Check the credentials of the kubeconfig context.', { cause: e, fix: { kind: 'check-credentials' } });
+  if (status === 403) return new KrustletError('forbidden', `Watching ${what} at ${server} is forbidden (403).`, 'Ask for list and watch permission on them.', { cause: e, fix: { kind: 'ask-admin', data: { permission: `list and watch on ${what}` } } });
+  if (status) return new KrustletError('api-error', `Watching ${what} at ${server} failed: ${status} ${msg}.`, 'It reconnects by itself.', { cause: e, fix: { kind: 'retry' } });
+  return new KrustletError('unreachable', `The ${what} watch at ${server} dropped: ${msg}.`, 'It reconnects by itself.', { cause: e, fix: { kind: 'retry' } });
 }
 
 /** CertificateSigningRequests (certificates.k8s.io/v1), keyed by name. */

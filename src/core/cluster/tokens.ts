@@ -74,7 +74,7 @@ export async function deleteToken(t: Transport, idOrToken: string): Promise<{ id
     await t.request('DELETE', `${SECRETS}/${secretName}`);
   } catch (e) {
     if (isKrustletError(e, 'not-found')) {
-      throw new KrustletError('not-found', `Bootstrap token '${id}' does not exist (no Secret ${TOKEN_NAMESPACE}/${secretName}).`, 'Run `krustlet-bootstrap token list` to see the tokens.');
+      throw new KrustletError('not-found', `Bootstrap token '${id}' does not exist (no Secret ${TOKEN_NAMESPACE}/${secretName}).`, undefined, { fix: { kind: 'list', data: { what: 'tokens' } } });
     }
     throw e;
   }
