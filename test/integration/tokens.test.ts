@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import * as yaml from 'js-yaml';
 import { startControlPlane, type ControlPlane } from '../support/controlPlane';
 import { connect, type Cluster } from '../../src/core/cluster';
+import { errorLine } from '../../src/cli/errors';
 import { isKrustletError } from '../../src/core/errors';
 import { formatToken, generateToken, tokenSecretManifest } from '../../src/core/token';
 
@@ -62,7 +63,7 @@ void test('create, list (with expiry), show secrets only when asked, delete by i
   assert.deepEqual(await admin.deleteToken(formatToken(b)), { id: b.id, secretName: `bootstrap-token-${b.id}` });
   const after = (await admin.listTokens()).map((t) => t.id);
   assert.ok(!after.includes(a.id) && !after.includes(b.id));
-  await assert.rejects(admin.deleteToken(a.id), (e: unknown) => isKrustletError(e, 'not-found') && e.toLine().includes('token list'));
+  await assert.rejects(admin.deleteToken(a.id), (e: unknown) => isKrustletError(e, 'not-found') && e.fix?.kind === 'list' && errorLine(e).includes('token list'));
   await assert.rejects(admin.deleteToken('nope'), (e: unknown) => isKrustletError(e, 'invalid-token'));
 });
 
