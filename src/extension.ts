@@ -10,7 +10,7 @@ import { registerBootstrapCommand } from './vscode/commands/bootstrap';
 import { registerClusterCommands } from './vscode/commands/cluster';
 import { registerCsrCommands } from './vscode/commands/csr';
 import { registerTokenCommands } from './vscode/commands/tokens';
-import { affectsConnection } from './vscode/config';
+import { affects, affectsConnection } from './vscode/config';
 import { Settings } from './vscode/constants';
 import type { FeatureContext } from './vscode/features';
 import { createExtensionLog } from './vscode/log';
@@ -54,7 +54,7 @@ export function activate(context: vscode.ExtensionContext): KrustletApi {
     ...registerAgentFeatures(features),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (affectsConnection(e)) service.scheduleReconnect('settings changed');
-      if (e.affectsConfiguration(`${Settings.section}.${Settings.expectedHostnames}`)) view.provider.rerender();
+      if (affects(e, Settings.expectedHostnames)) view.provider.rerender();
     }),
   );
 

@@ -4,7 +4,7 @@ import { describeError, isKrustletError, KrustletError } from '../core/errors';
 import type { Logger } from '../core/log';
 import type { CsrInfo, PreflightFinding, TokenInfo } from '../core/types';
 import { contextSetting, expectedHostnamesSetting, kubeconfigFiles, kubeconfigSetting } from './config';
-import { type ConnectionKind, ContextKeys, StateKeys } from './constants';
+import { BuiltinCommands, type ConnectionKind, ContextKeys, StateKeys } from './constants';
 import { type Cluster, connectCluster, startWatch, type WatchState } from './coreAdapter';
 
 /**
@@ -243,7 +243,7 @@ export class ClusterService implements vscode.Disposable {
   }
 
   private async setContextKey(kind: ConnectionKind): Promise<void> {
-    await vscode.commands.executeCommand('setContext', ContextKeys.state, kind);
+    await vscode.commands.executeCommand(BuiltinCommands.setContext, ContextKeys.state, kind);
   }
 
   /** Hostnames whose `<hostname>-tls` serving CSRs are expected: the setting plus those this workspace bootstrapped. */

@@ -1,9 +1,12 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_BOOTSTRAP_CONFIG_PATH, DEFAULT_TOKEN_TTL, Settings } from './constants';
+import { BuiltinCommands, DEFAULT_AGENT_PATH, DEFAULT_BOOTSTRAP_CONFIG_PATH, DEFAULT_TOKEN_TTL, type SettingKey, Settings } from './constants';
 
-/** Typed reads of the `krustlet.*` settings. */
+/**
+ * Every read and write of the `krustlet.*` settings, typed. Nothing else in src/vscode calls
+ * `getConfiguration`, so a setting's default and its meaning are in one place.
+ */
 function section(scope?: vscode.ConfigurationScope): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration(Settings.section, scope);
 }
@@ -29,8 +32,15 @@ export function kubeconfigFiles(): string[] {
   return [path.join(os.homedir(), '.kube', 'config')];
 }
 
+/** The context chosen with Select Context, or undefined (the kubeconfig's current context). */
 export function contextSetting(): string | undefined {
   return section().get<string>(Settings.context, '').trim() || undefined;
+}
+
+/** Select Context's choice: in the workspace when a folder is open, else in the user settings; `undefined` clears it. */
+export async function updateContextSetting(context: string | undefined): Promise<void> {
+  const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  await section().update(Settings.context, context || undefined, target);
 }
 
 export function tokenTtlSetting(): string {
@@ -41,18 +51,46 @@ export function expectedHostnamesSetting(): string[] {
   return section().get<string[]>(Settings.expectedHostnames, []).filter((h) => typeof h === 'string' && h.trim()).map((h) => h.trim());
 }
 
+/** The folder's `krustlet.bootstrapConfigPath` as written (relative to the folder unless absolute). */
+export function bootstrapConfigSetting(folder: vscode.WorkspaceFolder): string {
+  return section(folder.uri).get<string>(Settings.bootstrapConfigPath, DEFAULT_BOOTSTRAP_CONFIG_PATH).trim() || DEFAULT_BOOTSTRAP_CONFIG_PATH;
+}
+
 /** The bootstrap config target for a workspace folder: the setting, relative to the folder unless absolute. */
 export function bootstrapConfigPathFor(folder: vscode.WorkspaceFolder): string {
-  const v = section(folder.uri).get<string>(Settings.bootstrapConfigPath, DEFAULT_BOOTSTRAP_CONFIG_PATH).trim() || DEFAULT_BOOTSTRAP_CONFIG_PATH;
-  const p = expandHome(v);
+  const p = expandHome(bootstrapConfigSetting(folder));
   return path.isAbsolute(p) ? p : path.join(folder.uri.fsPath, p);
 }
 
 export function agentPathSetting(): string {
-  return section().get<string>(Settings.agentPath, 'krustlet-wasi').trim() || 'krustlet-wasi';
+  return section().get<string>(Settings.agentPath, DEFAULT_AGENT_PATH).trim() || DEFAULT_AGENT_PATH;
 }
 
 /** True when a configuration change touches anything that changes which cluster we talk to. */
 export function affectsConnection(e: vscode.ConfigurationChangeEvent): boolean {
-  return e.affectsConfiguration(`${Settings.section}.${Settings.kubeconfig}`) || e.affectsConfiguration(`${Settings.section}.${Settings.context}`);
+  return affects(e, Settings.kubeconfig) || affects(e, Settings.context);
+}
+
+/** True when a configuration change touches `krustlet.<key>`. */
+export function affects(e: vscode.ConfigurationChangeEvent, key: SettingKey): boolean {
+  return e.affectsConfiguration(`${Settings.section}.${key}`);
+}
+
+/** Opens the Settings UI at `krustlet.<key>`. */
+export async function openSetting(key: SettingKey): Promise<void> {
+  await vscode.commands.executeCommand(BuiltinCommands.openSettings, `${Settings.section}.${key}`);
+}
+
+/**
+ * The workspace folder that contains `file`, by whole path segments (`/ws/a` does not contain
+ * `/ws/ab/x`); the innermost one when folders nest.
+ */
+export function folderContaining(file: string, folders: readonly vscode.WorkspaceFolder[] = vscode.workspace.workspaceFolders ?? []): vscode.WorkspaceFolder | undefined {
+  let best: vscode.WorkspaceFolder | undefined;
+  for (const f of folders) {
+    const rel = path.relative(f.uri.fsPath, file);
+    const inside = rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+    if (inside && (!best || f.uri.fsPath.length > best.uri.fsPath.length)) best = f;
+  }
+  return best;
 }

@@ -18,14 +18,43 @@ export const Commands = {
   applyRbac: 'krustlet.applyRbac',
   runPreflight: 'krustlet.runPreflight',
   showLog: 'krustlet.showLog',
-  /** Registered by the agent feature (src/vscode/agent); Bootstrap offers it when present. */
+  // The agent feature (src/vscode/agent).
   startAgent: 'krustlet.startAgent',
+  stopAgent: 'krustlet.stopAgent',
+  showAgentProgress: 'krustlet.showAgentProgress',
+  /** The agent node's inline Approve: approves the run's pending serving CSR (with the same review and confirmation). */
+  approveAgentServingCsr: 'krustlet.approveAgentServingCsr',
+} as const;
+
+export type CommandId = (typeof Commands)[keyof typeof Commands];
+
+/** Commands of VS Code itself (and of its built-in extensions) that the extension runs. */
+export const BuiltinCommands = {
+  setContext: 'setContext',
+  openSettings: 'workbench.action.openSettings',
+  openFolder: 'workbench.action.files.openFolder',
+  focusTerminal: 'workbench.action.terminal.focus',
+  searchExtensions: 'workbench.extensions.search',
+  showMarkdownPreview: 'markdown.showPreview',
 } as const;
 
 export const Views = {
   container: 'krustlet',
   cluster: 'krustlet.clusterView',
 } as const;
+
+/** The status bar item that follows the agent's join progress. */
+export const AGENT_STATUS_BAR_ID = 'krustlet.agentProgress';
+
+/** The `krustlet` task type and debug type (package.json `taskDefinitions` and `debuggers`). */
+export const TASK_TYPE = 'krustlet';
+export const DEBUG_TYPE = 'krustlet';
+/** The source and name of the task the provider offers (and Start Agent runs). */
+export const TASK_SOURCE = 'krustlet';
+export const TASK_NAME = 'run krustlet-wasi';
+
+/** The URI scheme of the read-only CSR review documents (krustlet-csr:/<name>.md). */
+export const REVIEW_SCHEME = 'krustlet-csr';
 
 /** Context keys set with `setContext`, read by `viewsWelcome` and menus `when` clauses. */
 export const ContextKeys = {
@@ -77,13 +106,17 @@ export const Settings = {
   agentPath: 'agentPath',
 } as const;
 
+/** A setting's key under `krustlet.` (what config.ts reads). */
+export type SettingKey = Exclude<(typeof Settings)[keyof typeof Settings], typeof Settings.section>;
+
 export const DEFAULT_BOOTSTRAP_CONFIG_PATH = '.krustlet/bootstrap.conf';
 export const DEFAULT_TOKEN_TTL = '1h';
+export const DEFAULT_AGENT_PATH = 'krustlet-wasi';
 
 /** workspaceState keys. */
 export const StateKeys = {
   gitignoreOffered: 'krustlet.gitignoreOffered',
   bootstrappedHostnames: 'krustlet.bootstrappedHostnames',
+  /** Start Agent's answers per workspace folder (node IP, data folder), reused on the next start. */
+  agentOverrides: 'krustlet.agentOverrides',
 } as const;
-
-export const KUBELET_SERVING_SIGNER = 'kubernetes.io/kubelet-serving';

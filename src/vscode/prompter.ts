@@ -21,6 +21,8 @@ export interface Prompter {
   info<T extends string>(message: string, options: { modal?: boolean; detail?: string }, ...items: T[]): Promise<T | undefined>;
   error<T extends string>(message: string, ...items: T[]): Promise<T | undefined>;
   pickWorkspaceFolder(placeHolder: string): Promise<vscode.WorkspaceFolder | undefined>;
+  /** A folder anywhere on disk (the open dialog); resolves to its path. */
+  pickFolder(title: string): Promise<string | undefined>;
 }
 
 export const vscodePrompter: Prompter = {
@@ -53,6 +55,10 @@ export const vscodePrompter: Prompter = {
   pickWorkspaceFolder(placeHolder) {
     return Promise.resolve(vscode.window.showWorkspaceFolderPick({ placeHolder, ignoreFocusOut: true }));
   },
+  async pickFolder(title) {
+    const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, title, openLabel: 'Select Folder' });
+    return picked?.[0]?.fsPath;
+  },
 };
 
 /** A Prompter that forwards to whichever `current()` returns: lets tests script the answers of modal dialogs. */
@@ -64,5 +70,6 @@ export function delegatingPrompter(current: () => Prompter): Prompter {
     info: (message, options, ...items) => current().info(message, options, ...items),
     error: (message, ...items) => current().error(message, ...items),
     pickWorkspaceFolder: (placeHolder) => current().pickWorkspaceFolder(placeHolder),
+    pickFolder: (title) => current().pickFolder(title),
   };
 }

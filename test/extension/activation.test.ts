@@ -1,8 +1,7 @@
 // The extension is there, activates, and registers every `krustlet.*` command its manifest contributes.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-
-const EXTENSION_ID = 'krustlet-tools.krustlet-bootstrap';
+import { EXTENSION_ID } from '../../src/vscode/constants';
 
 interface Manifest {
   contributes?: { commands?: { command: string }[] };

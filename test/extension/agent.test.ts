@@ -16,47 +16,19 @@ import { summaryText } from '../../src/core/agent/present';
 import type { JoinProgress } from '../../src/core/agent/progress';
 import { connect, type Cluster } from '../../src/core/cluster';
 import type { KrustletApi } from '../../src/extension';
+import { EXTENSION_ID } from '../../src/vscode/constants';
 import { KrustletDebugConfigurationProvider } from '../../src/vscode/agent/debug';
 import { agentHost, agentOptionsFor } from '../../src/vscode/agent/definition';
 import type { StartAgentOptions, StartAgentResult } from '../../src/vscode/agent/start';
 import { KrustletTaskProvider } from '../../src/vscode/agent/tasks';
 import type { ExtensionLog } from '../../src/vscode/log';
-import type { PickItem, Prompter } from '../../src/vscode/prompter';
 import { krustletServingSpec, makeCsr, SERVING_USAGES } from '../support/csrFactory';
 import { freePort } from '../support/process';
 import { testEnded, until } from '../support/poll';
+import { FakePrompter } from '../support/prompter';
 
-const EXTENSION_ID = 'krustlet-tools.krustlet-bootstrap';
 const kubeconfig = process.env.KRUSTLET_TEST_KUBECONFIG ?? '';
 
-
-/** Records every prompt; answers from a script (default: dismiss). */
-class Recorder implements Prompter {
-  readonly asked: { kind: string; message: string; items: string[] }[] = [];
-  constructor(private readonly answer: (message: string, items: string[]) => string | undefined = () => undefined) {}
-  quickPick<T>(items: PickItem<T>[], options: { title: string }): Promise<T | undefined> {
-    this.asked.push({ kind: 'quickPick', message: options.title, items: items.map((i) => i.label) });
-    return Promise.resolve(undefined);
-  }
-  inputBox(): Promise<string | undefined> {
-    return Promise.resolve(undefined);
-  }
-  warning<T extends string>(message: string, _o: { modal?: boolean }, ...items: T[]): Promise<T | undefined> {
-    this.asked.push({ kind: 'warning', message, items });
-    return Promise.resolve(this.answer(message, items) as T | undefined);
-  }
-  info<T extends string>(message: string, _o: { modal?: boolean }, ...items: T[]): Promise<T | undefined> {
-    this.asked.push({ kind: 'info', message, items });
-    return Promise.resolve(undefined);
-  }
-  error<T extends string>(message: string, ...items: T[]): Promise<T | undefined> {
-    this.asked.push({ kind: 'error', message, items });
-    return Promise.resolve(this.answer(message, items) as T | undefined);
-  }
-  pickWorkspaceFolder(): Promise<vscode.WorkspaceFolder | undefined> {
-    return Promise.resolve(vscode.workspace.workspaceFolders?.[0]);
-  }
-}
 
 /** The presenter's one line, for assertion messages. */
 const said = (p: JoinProgress): string => summaryText(p, { nodeName: 'the node' });
@@ -151,7 +123,7 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
   });
 
   test('resolveTask keeps the tasks.json definition object and maps its properties onto flags', () => {
-    const provider = new KrustletTaskProvider({ log: silentLog, prompter: new Recorder(), findExecutable: () => Promise.resolve(standin) });
+    const provider = new KrustletTaskProvider({ log: silentLog, prompter: new FakePrompter(), findExecutable: () => Promise.resolve(standin) });
     const def = { type: 'krustlet', port: 3100, nodeIp: '10.0.2.2', hostname: 'Edge', nodeLabels: { team: 'wasm' }, kubeconfig: 'agent/kubeconfig', env: { RUST_LOG: 'info' } };
     const resolved = provider.resolveTask(new vscode.Task(def, folder, 'my agent', 'Workspace'));
     assert.ok(resolved);
@@ -165,14 +137,14 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
   });
 
   test('agent binary not found: a clear message with a button to the krustlet.agentPath setting', async () => {
-    const p = new Recorder();
+    const p = new FakePrompter();
     const provider = new KrustletTaskProvider({ log: silentLog, prompter: p, findExecutable: () => Promise.resolve(undefined) });
     assert.equal(await provider.warnIfMissing('krustlet-wasi'), true);
     assert.equal(p.asked.length, 1);
     assert.match(p.asked[0].message, /'krustlet-wasi' was not found on PATH/);
     assert.deepEqual(p.asked[0].items, ['Open Setting']);
     // and through Start Agent, with the setting pointing nowhere
-    const rec = new Recorder();
+    const rec = new FakePrompter();
     api.setPrompter(rec);
     await vscode.workspace.getConfiguration('krustlet').update('agentPath', join(work, 'no-such-agent'), vscode.ConfigurationTarget.Global);
     try {
@@ -186,7 +158,7 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
   });
 
   test('debug: resolves into CodeLLDB (lldb) when installed, with the same args and env as the task', async () => {
-    const provider = new KrustletDebugConfigurationProvider({ prompter: new Recorder(), getExtension: (id) => (id === 'vadimcn.vscode-lldb' ? {} : undefined) });
+    const provider = new KrustletDebugConfigurationProvider({ prompter: new FakePrompter(), getExtension: (id) => (id === 'vadimcn.vscode-lldb' ? {} : undefined) });
     const c = await provider.resolveDebugConfiguration(folder, { type: 'krustlet', request: 'launch', name: 'agent', program: standin, port: 3200, nodeIp: '127.0.0.1' });
     assert.ok(c);
     const cl = buildAgentCommandLine(agentOptionsFor(folder, { port: 3200, nodeIp: '127.0.0.1' }, standin), agentHost(folder));
@@ -200,7 +172,7 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
   });
 
   test('debug: resolves into cppdbg when only C/C++ is installed (environment as a list)', async () => {
-    const provider = new KrustletDebugConfigurationProvider({ prompter: new Recorder(), getExtension: (id) => (id === 'ms-vscode.cpptools' ? {} : undefined) });
+    const provider = new KrustletDebugConfigurationProvider({ prompter: new FakePrompter(), getExtension: (id) => (id === 'ms-vscode.cpptools' ? {} : undefined) });
     const c = await provider.resolveDebugConfiguration(folder, { type: 'krustlet', request: 'launch', name: 'agent', program: standin, env: { RUST_LOG: 'debug' } });
     assert.ok(c);
     const cl = buildAgentCommandLine(agentOptionsFor(folder, { env: { RUST_LOG: 'debug' } }, standin), agentHost(folder));
@@ -215,7 +187,7 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
     const calls: unknown[][] = [];
     const answer: { value: unknown } = { value: undefined };
     const provider = new KrustletDebugConfigurationProvider({
-      prompter: new Recorder(),
+      prompter: new FakePrompter(),
       getExtension: (id) => (id === 'vadimcn.vscode-lldb' ? {} : undefined),
       executeCommand: <T>(command: string, ...args: unknown[]) => {
         calls.push([command, ...args]);
@@ -232,19 +204,19 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
   });
 
   test('debug: neither debugger installed → a message naming both, and the launch is aborted', async () => {
-    const p = new Recorder();
+    const p = new FakePrompter();
     const provider = new KrustletDebugConfigurationProvider({ prompter: p, getExtension: () => undefined });
     const c = await provider.resolveDebugConfiguration(folder, { type: 'krustlet', request: 'launch', name: 'agent', program: standin });
     assert.equal(c, undefined);
     assert.match(p.asked[0].message, /CodeLLDB \(vadimcn\.vscode-lldb\).*C\/C\+\+ \(ms-vscode\.cpptools\)/);
     // F5 without launch.json takes the initial configuration (program ${workspaceFolder}/target/debug/krustlet-wasi)
-    const p2 = new Recorder();
+    const p2 = new FakePrompter();
     const withLldb = new KrustletDebugConfigurationProvider({ prompter: p2, getExtension: () => ({}) });
     assert.equal(await withLldb.resolveDebugConfiguration(folder, { type: '', request: '', name: '' }), undefined);
     await until('the not-found message for the initial configuration', () => p2.asked.length > 0);
     assert.ok(p2.asked[0].message.includes(join(folder.uri.fsPath, 'target', 'debug', 'krustlet-wasi')), p2.asked[0].message);
     // the registered provider (activated on onDebugResolve:krustlet) says the same in this VS Code, which has neither
-    const rec = new Recorder();
+    const rec = new FakePrompter();
     api.setPrompter(rec);
     const started = await vscode.debug.startDebugging(folder, { type: 'krustlet', request: 'launch', name: 'agent', program: standin });
     assert.equal(started, false);
@@ -365,7 +337,7 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
   test('port in use: the agent exits non-zero and the progress shows where, why and its last output', async () => {
     const blocker: Server = createServer();
     await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
-    const rec = new Recorder();
+    const rec = new FakePrompter();
     api.setPrompter(rec);
     try {
       // the kubeconfig and serving cert exist from the previous test: the agent goes straight to listening
@@ -392,7 +364,7 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
     const treePort = await freePort();
     const fired: unknown[] = [];
     const sub = api.tree.onDidChangeTreeData((e) => fired.push(e));
-    const rec = new Recorder((_message, items) => items.find((i) => i === 'Approve Anyway'));
+    const rec = new FakePrompter((a) => a.items.find((i) => i === 'Approve Anyway'));
     api.setPrompter(rec);
     const menus = (vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as { contributes: { menus: Record<string, { command: string; when?: string; group?: string }[]> } }).contributes.menus['view/item/context'];
     const inline = (contextValue: string) =>
@@ -436,7 +408,7 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
       assert.deepEqual(approved?.done, [`${host}-tls`], JSON.stringify(approved));
       const csr = await admin.getCsr(`${host}-tls`);
       assert.ok(csr.state === 'approved' || csr.state === 'issued', csr.state);
-      const asked = rec.asked.filter((a) => a.kind === 'warning');
+      const asked = rec.of('warning', 'modal');
       if (asked.length) figures.push(`tree approve confirmed: ${asked.map((a) => a.message).join(' | ')}`);
 
       const ready = await runObj.whenPhase('ready', 'failed');

@@ -4,78 +4,26 @@
 // No timed assertions: every wait polls until the condition holds, bounded only by mocha's timeout.
 // The shared control plane is left as found: kubeadm's bindings are saved first and put back at the end.
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as yaml from 'js-yaml';
 import * as vscode from 'vscode';
 import type { KrustletApi } from '../../src/extension';
+import { EXTENSION_ID } from '../../src/vscode/constants';
 import { connect, type Cluster, type ClusterRoleBindingInfo } from '../../src/core/cluster';
 import { BOOTSTRAP_BINDINGS } from '../../src/core/preflight';
 import type { PreflightFinding } from '../../src/core/types';
-import type { Prompter } from '../../src/vscode/prompter';
 import { freePort } from '../support/process';
+import { kubectl as kubectlAt } from '../support/kubectl';
+import { FakePrompter } from '../support/prompter';
 import { TcpProxy } from '../support/tcpProxy';
 import { testEnded, until } from '../support/poll';
 
-const EXTENSION_ID = 'krustlet-tools.krustlet-bootstrap';
 const kubeconfig = process.env.KRUSTLET_TEST_KUBECONFIG ?? '';
 
 
-function kubectl(args: string[], stdin?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`kubectl ${args.join(' ')}: ${stderr || err.message}`));
-      else resolve(stdout);
-    });
-    if (stdin !== undefined) child.stdin?.end(stdin);
-  });
-}
-
-/** Asked prompts, answered from a script (undefined = dismissed). */
-interface Asked {
-  kind: 'quickPick' | 'inputBox' | 'warning' | 'modal' | 'info' | 'error';
-  message: string;
-  items: string[];
-  descriptions?: (string | undefined)[];
-  detail?: string;
-}
-
-class ScriptedPrompter implements Prompter {
-  readonly asked: Asked[] = [];
-  constructor(private readonly answer: (a: Asked) => string | undefined = () => undefined) {}
-  quickPick<T>(items: { label: string; description?: string; value: T }[], options: { title: string }): Promise<T | undefined> {
-    const a: Asked = { kind: 'quickPick', message: options.title, items: items.map((i) => i.label), descriptions: items.map((i) => i.description) };
-    this.asked.push(a);
-    const label = this.answer(a);
-    return Promise.resolve(items.find((i) => i.label === label)?.value);
-  }
-  inputBox(options: { title: string }): Promise<string | undefined> {
-    const a: Asked = { kind: 'inputBox', message: options.title, items: [] };
-    this.asked.push(a);
-    return Promise.resolve(this.answer(a));
-  }
-  warning<T extends string>(message: string, options: { modal?: boolean; detail?: string }, ...items: T[]): Promise<T | undefined> {
-    const a: Asked = { kind: options.modal ? 'modal' : 'warning', message, detail: options.detail, items };
-    this.asked.push(a);
-    return Promise.resolve(this.answer(a) as T | undefined);
-  }
-  info<T extends string>(message: string, options: { modal?: boolean; detail?: string }, ...items: T[]): Promise<T | undefined> {
-    const a: Asked = { kind: 'info', message, detail: options.detail, items };
-    this.asked.push(a);
-    return Promise.resolve(this.answer(a) as T | undefined);
-  }
-  error<T extends string>(message: string, ...items: T[]): Promise<T | undefined> {
-    const a: Asked = { kind: 'error', message, items };
-    this.asked.push(a);
-    return Promise.resolve(this.answer(a) as T | undefined);
-  }
-  pickWorkspaceFolder(): Promise<vscode.WorkspaceFolder | undefined> {
-    return Promise.resolve(undefined);
-  }
-}
-
+const kubectl = (args: string[], stdin?: string) => kubectlAt(kubeconfig, args, stdin);
 
 /** Every binding that has the effect of one of kubeadm's (the preflight checks by effect, not by name). */
 function bootstrapLike(all: ClusterRoleBindingInfo[]): ClusterRoleBindingInfo[] {
@@ -163,7 +111,7 @@ suite('cluster commands against a real control plane', function () {
     await cfg.update('kubeconfig', copy, vscode.ConfigurationTarget.Global);
     await until('connected through the copy', () => reconnects() > seen && connectedTo(first.name));
 
-    const prompter = new ScriptedPrompter((a) => (a.kind === 'quickPick' ? second : undefined));
+    const prompter = new FakePrompter((a) => (a.kind === 'quickPick' ? second : undefined));
     api.setPrompter(prompter);
     const chosen = await vscode.commands.executeCommand<string | undefined>('krustlet.selectContext');
     assert.equal(chosen, second);
@@ -179,12 +127,12 @@ suite('cluster commands against a real control plane', function () {
     assert.ok(api.logLines().some((l) => l.includes(`Context set to '${second}'.`)));
 
     // Dismissing the pick changes nothing.
-    api.setPrompter(new ScriptedPrompter(() => undefined));
+    api.setPrompter(new FakePrompter(() => undefined));
     assert.equal(await vscode.commands.executeCommand('krustlet.selectContext'), undefined);
     assert.equal(vscode.workspace.getConfiguration('krustlet').get('context'), second);
 
     // "Follow the kubeconfig's current context" clears the setting; the tree goes back.
-    api.setPrompter(new ScriptedPrompter((a) => (a.kind === 'quickPick' ? a.items.find((l) => /Follow the kubeconfig/.test(l)) : undefined)));
+    api.setPrompter(new FakePrompter((a) => (a.kind === 'quickPick' ? a.items.find((l) => /Follow the kubeconfig/.test(l)) : undefined)));
     assert.equal(await vscode.commands.executeCommand('krustlet.selectContext'), '');
     assert.equal(vscode.workspace.getConfiguration('krustlet').get('context', ''), '');
     await until(`the tree's root shows ${first.name} again`, () => connectedTo(first.name) && api.tree.getTreeItem(api.tree.getChildren()[0]).label === first.name);
@@ -195,7 +143,7 @@ suite('cluster commands against a real control plane', function () {
 
   test('Run Preflight on a cluster without kubeadm\'s bindings reports them missing and offers Apply RBAC; taking it makes the preflight clean', async () => {
     await deleteBindings(bootstrapLike(await admin.listClusterRoleBindings()).map((b) => b.name));
-    const prompter = new ScriptedPrompter((a) => (a.kind === 'warning' || a.kind === 'modal' ? 'Apply RBAC' : undefined));
+    const prompter = new FakePrompter((a) => (a.kind === 'warning' || a.kind === 'modal' ? 'Apply RBAC' : undefined));
     api.setPrompter(prompter);
     const findings = await vscode.commands.executeCommand<PreflightFinding[] | undefined>('krustlet.runPreflight');
     assert.ok(findings, 'the preflight returned its findings');
@@ -220,7 +168,7 @@ suite('cluster commands against a real control plane', function () {
     await until('Apply RBAC reported', () => prompter.asked.some((a) => a.kind === 'info' && /Bootstrap RBAC bindings are in place/.test(a.message)));
 
     // Now the preflight is clean.
-    const again = new ScriptedPrompter();
+    const again = new FakePrompter();
     api.setPrompter(again);
     const clean = await vscode.commands.executeCommand<PreflightFinding[] | undefined>('krustlet.runPreflight');
     assert.ok(clean);
@@ -234,14 +182,14 @@ suite('cluster commands against a real control plane', function () {
     await deleteBindings(BOOTSTRAP_BINDINGS.map((b) => b.name));
 
     // Declined: nothing happens.
-    const declined = new ScriptedPrompter(() => undefined);
+    const declined = new FakePrompter(() => undefined);
     api.setPrompter(declined);
     assert.equal(await vscode.commands.executeCommand<boolean>('krustlet.applyRbac'), false);
     assert.equal(declined.asked.filter((a) => a.kind === 'modal').length, 1);
     for (const b of BOOTSTRAP_BINDINGS) assert.equal(await admin.getClusterRoleBinding(b.name), undefined, `${b.name} was created although declined`);
 
     // Confirmed (through its options): created, as kubeadm names and binds them.
-    const prompter = new ScriptedPrompter();
+    const prompter = new FakePrompter();
     api.setPrompter(prompter);
     assert.equal(await vscode.commands.executeCommand<boolean>('krustlet.applyRbac', { confirm: true }), true);
     assert.ok(!prompter.asked.some((a) => a.kind === 'modal'), 'confirm: true asks nothing');

@@ -6,8 +6,7 @@ import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Mocha from 'mocha';
 import * as vscode from 'vscode';
-
-export const EXTENSION_ID = 'krustlet-tools.krustlet-bootstrap';
+import { EXTENSION_ID } from '../../src/vscode/constants';
 
 function testFiles(dir: string): string[] {
   const out: string[] = [];

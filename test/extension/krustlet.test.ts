@@ -3,7 +3,7 @@
 // commands, the careful review, and a log without token secrets. No timed assertions: every wait
 // polls until the condition holds, bounded only by mocha's timeout.
 import * as assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,32 +11,25 @@ import { dirname, join } from 'node:path';
 import * as yaml from 'js-yaml';
 import * as vscode from 'vscode';
 import type { KrustletApi } from '../../src/extension';
+import { EXTENSION_ID } from '../../src/vscode/constants';
 import { connect, type Cluster } from '../../src/core/cluster';
 import type { CsrReview } from '../../src/core/types';
 import type { BootstrapCommandResult } from '../../src/vscode/commands/bootstrap';
 import type { CsrCommandResult } from '../../src/vscode/commands/csr';
-import type { Prompter } from '../../src/vscode/prompter';
 // Types only: the nodes come from the bundled extension (dist/), so `instanceof` on out/ classes would never match.
 import type { CsrNode, KrustletNode, TokenNode } from '../../src/vscode/views/nodes';
 import { csrManifest, krustletServingSpec, makeCsr, SERVING_USAGES, type CsrSpec } from '../support/csrFactory';
+import { kubectl as kubectlAt } from '../support/kubectl';
+import { FakePrompter } from '../support/prompter';
 import { TcpProxy } from '../support/tcpProxy';
 import { testEnded, until } from '../support/poll';
 
-const EXTENSION_ID = 'krustlet-tools.krustlet-bootstrap';
 const SERVING = 'kubernetes.io/kubelet-serving';
 
 const kubeconfig = process.env.KRUSTLET_TEST_KUBECONFIG ?? '';
 
 
-function kubectl(args: string[], stdin?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`kubectl ${args.join(' ')}: ${stderr || err.message}`));
-      else resolve(stdout);
-    });
-    if (stdin !== undefined) child.stdin?.end(stdin);
-  });
-}
+const kubectl = (args: string[], stdin?: string) => kubectlAt(kubeconfig, args, stdin);
 
 /** Creates a CSR as another client: kubectl, impersonating the node (as the real agent's identity would be). */
 async function createCsr(name: string, spec: CsrSpec, as?: { user: string; groups: string[] }): Promise<void> {
@@ -82,45 +75,6 @@ function treeCsr(api: KrustletApi, name: string): CsrNode | undefined {
 
 function treeToken(api: KrustletApi, id: string): TokenNode | undefined {
   return children(api, api.tree.tokensGroup).find((n): n is TokenNode => n.kind === 'token' && n.info.id === id);
-}
-
-/** Answers every prompt from a script; records what was asked. */
-interface Picks {
-  quickPick?(title: string, labels: string[]): string | undefined;
-  inputBox?(validate: (v: string) => string | undefined): string | undefined;
-}
-
-class ScriptedPrompter implements Prompter {
-  readonly asked: { kind: string; message: string; detail?: string; items: string[] }[] = [];
-  constructor(
-    private readonly answer: (message: string, items: string[]) => string | undefined,
-    private readonly picks: Picks = {},
-  ) {}
-  quickPick<T>(items: { label: string; value: T }[], options: { title: string }): Promise<T | undefined> {
-    const labels = items.map((i) => i.label);
-    this.asked.push({ kind: 'quickPick', message: options.title, items: labels });
-    const label = this.picks.quickPick?.(options.title, labels);
-    return Promise.resolve(items.find((i) => i.label === label)?.value);
-  }
-  inputBox(options: { title: string; validate?: (v: string) => string | undefined }): Promise<string | undefined> {
-    this.asked.push({ kind: 'inputBox', message: options.title, items: [] });
-    return Promise.resolve(this.picks.inputBox?.(options.validate ?? (() => undefined)));
-  }
-  warning<T extends string>(message: string, options: { modal?: boolean; detail?: string }, ...items: T[]): Promise<T | undefined> {
-    this.asked.push({ kind: options.modal ? 'modal' : 'warning', message, detail: options.detail, items });
-    return Promise.resolve(this.answer(message, items) as T | undefined);
-  }
-  info<T extends string>(message: string, options: { modal?: boolean; detail?: string }, ...items: T[]): Promise<T | undefined> {
-    this.asked.push({ kind: 'info', message, detail: options.detail, items });
-    return Promise.resolve(undefined);
-  }
-  error<T extends string>(message: string, ...items: T[]): Promise<T | undefined> {
-    this.asked.push({ kind: 'error', message, items });
-    return Promise.resolve(undefined);
-  }
-  pickWorkspaceFolder(): Promise<vscode.WorkspaceFolder | undefined> {
-    return Promise.resolve(undefined);
-  }
 }
 
 suite('Krustlet view and commands against a real control plane', function () {
@@ -349,7 +303,7 @@ suite('Krustlet view and commands against a real control plane', function () {
     await createCsr(name, krustletServingSpec(denyHost, '172.17.0.2'), { user: `system:node:${denyHost}`, groups: ['system:nodes', 'system:authenticated'] });
     const node = await until(`${name} in the tree`, () => treeCsr(api, name));
     // Declining the confirmation changes nothing.
-    const decline = new ScriptedPrompter(() => undefined);
+    const decline = new FakePrompter();
     api.setPrompter(decline);
     const declined = await vscode.commands.executeCommand<CsrCommandResult>('krustlet.denyCsr', node, [node]);
     api.setPrompter(undefined);
@@ -381,7 +335,7 @@ suite('Krustlet view and commands against a real control plane', function () {
     assert.match(String(badNode.toTreeItem().description), /review failed/);
 
     // Alone: a modal that lists the reasons; declining leaves it pending.
-    const prompter = new ScriptedPrompter(() => undefined);
+    const prompter = new FakePrompter();
     api.setPrompter(prompter);
     const declined = await vscode.commands.executeCommand<CsrCommandResult>('krustlet.approveCsr', badNode, [badNode]);
     api.setPrompter(undefined);
@@ -428,7 +382,7 @@ suite('Krustlet view and commands against a real control plane', function () {
       assert.equal(fresh.reviewIfReady(), undefined, 'rendering did not review it');
 
       // Approving it alone computes the review there and then: the modal with the reasons.
-      const prompter = new ScriptedPrompter(() => undefined);
+      const prompter = new FakePrompter();
       api.setPrompter(prompter);
       const declined = await vscode.commands.executeCommand<CsrCommandResult>('krustlet.approveCsr', fresh, [fresh]);
       api.setPrompter(undefined);
@@ -481,7 +435,7 @@ suite('Krustlet view and commands against a real control plane', function () {
       await until('the tokens group reports it cannot list', () =>
         children(api, api.tree.tokensGroup).some((n) => n.kind === 'message' && n.text.startsWith('Cannot list bootstrap tokens')),
       );
-      const prompter = new ScriptedPrompter(() => undefined);
+      const prompter = new FakePrompter();
       api.setPrompter(prompter);
       const r = await vscode.commands.executeCommand<CsrCommandResult>('krustlet.approveCsr', node, [node]);
       api.setPrompter(undefined);
@@ -502,12 +456,11 @@ suite('Krustlet view and commands against a real control plane', function () {
   test('Bootstrap asks for the lifetime when not given; a custom TTL is validated', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'krustlet-ttl-'));
     let rejected: string | undefined;
-    const prompter = new ScriptedPrompter(() => undefined, {
-      quickPick: (title, labels) => (/lifetime/.test(title) ? labels.find((l) => l.startsWith('Custom')) : labels[0]),
-      inputBox: (validate) => {
-        rejected = validate('soon');
-        return validate('90m') === undefined ? '90m' : undefined;
-      },
+    const prompter = new FakePrompter((a) => {
+      if (a.kind === 'quickPick') return /lifetime/.test(a.message) ? a.items.find((l) => l.startsWith('Custom')) : a.items[0];
+      if (a.kind !== 'inputBox' || !a.validate) return undefined;
+      rejected = a.validate('soon');
+      return a.validate('90m') === undefined ? '90m' : undefined;
     });
     api.setPrompter(prompter);
     let r: BootstrapCommandResult | undefined;
@@ -532,7 +485,7 @@ suite('Krustlet view and commands against a real control plane', function () {
     const repo = mkdtempSync(join(tmpdir(), 'krustlet-git-'));
     execFileSync('git', ['init', '-q'], { cwd: repo });
     const out = join(repo, '.krustlet', 'bootstrap.conf');
-    const prompter = new ScriptedPrompter((_m, items) => (items.includes('Add to .gitignore') ? 'Add to .gitignore' : undefined));
+    const prompter = new FakePrompter((a) => (a.items.includes('Add to .gitignore') ? 'Add to .gitignore' : undefined));
     api.setPrompter(prompter);
     let r: BootstrapCommandResult | undefined;
     try {

@@ -5,7 +5,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -13,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as yaml from 'js-yaml';
 import { startControlPlane, type ControlPlane } from '../support/controlPlane';
+import { kubectl, type KubectlError } from '../support/kubectl';
 import { runCli, type CliRun } from '../support/process';
 import { connect, type Cluster } from '../../src/core/cluster';
 import { tokenFromBootstrapKubeconfig } from '../../src/core/kubeconfig';
@@ -28,11 +28,6 @@ const hangSockets: Socket[] = [];
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   return runCli(args, { home: join(work, 'home'), env });
-}
-
-function kubectl(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync('kubectl', args, { encoding: 'utf8' });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** A variant of the admin kubeconfig, written to the work folder. */
@@ -120,14 +115,17 @@ void test('Done when: bootstrap writes a file kubectl can use to create CSRs onc
   assert.equal(statSync(file).mode & 0o777, 0o600);
   // A fresh cluster has no bootstrap RBAC: the CLI says so, and kubectl agrees.
   assert.match(r.stderr, /^warning: .*rbac apply/m);
-  const no = kubectl(['--kubeconfig', file, 'auth', 'can-i', 'create', 'certificatesigningrequests']);
+  // `auth can-i` answers "no" with exit code 1.
+  const no = await kubectl(file, ['auth', 'can-i', 'create', 'certificatesigningrequests']).then(
+    (stdout) => assert.fail(`the token may create CSRs before rbac apply: ${stdout}`),
+    (e: KubectlError) => e,
+  );
   assert.equal(no.stdout.trim(), 'no', no.stderr);
 
   const rbac = await cli(['rbac', 'apply', '--kubeconfig', cp.kubeconfigPath]);
   assert.equal(rbac.code, 0, rbac.stderr);
-  const yes = kubectl(['--kubeconfig', file, 'auth', 'can-i', 'create', 'certificatesigningrequests']);
-  assert.equal(yes.code, 0, yes.stderr);
-  assert.equal(yes.stdout.trim(), 'yes');
+  const yes = await kubectl(file, ['auth', 'can-i', 'create', 'certificatesigningrequests']);
+  assert.equal(yes.trim(), 'yes');
   // The token authenticates as system:bootstrap:<id>.
   const review = await admin.tokenReview(token);
   assert.equal(review.username, `system:bootstrap:${token.slice(0, 6)}`);
@@ -152,7 +150,7 @@ void test('bootstrap --node-name pins the token to that node (lowercased, as Kru
   assert.equal(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout) as { tokenId: string; nodeName: string | null };
   assert.equal(j.nodeName, 'edge-7');
-  const secret = JSON.parse(kubectl(['--kubeconfig', cp.kubeconfigPath, 'get', 'secret', '-n', 'kube-system', `bootstrap-token-${j.tokenId}`, '-o', 'json']).stdout) as { metadata: { annotations?: Record<string, string> } };
+  const secret = JSON.parse(await kubectl(cp.kubeconfigPath, ['get', 'secret', '-n', 'kube-system', `bootstrap-token-${j.tokenId}`, '-o', 'json'])) as { metadata: { annotations?: Record<string, string> } };
   assert.equal(secret.metadata.annotations?.['krustlet.dev/node-name'], 'edge-7');
   assert.equal((await admin.listTokens()).find((t) => t.id === j.tokenId)?.pinnedNode, 'edge-7');
   const text = await cli(['bootstrap', '--kubeconfig', cp.kubeconfigPath, '-o', join(work, 'pinned', 'b.conf'), '--node-name', 'edge-8']);

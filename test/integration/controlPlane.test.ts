@@ -8,18 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startControlPlane, type ControlPlane } from '../support/controlPlane';
+import { kubectl } from '../support/kubectl';
 
 const exec = promisify(execFile);
-
-function kubectl(cp: ControlPlane, args: string[], input?: string): Promise<string> {
-  return new Promise((res, rej) => {
-    const child = execFile('kubectl', ['--kubeconfig', cp.kubeconfigPath, ...args], (err, stdout, stderr) => {
-      if (err) rej(new Error(`kubectl ${args.join(' ')}: ${err.message}\n${stderr}`));
-      else res(stdout);
-    });
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
 
 function processExists(pid: number): boolean {
   try {
@@ -47,19 +38,19 @@ void describe('test control plane (etcd + kube-apiserver + kube-controller-manag
 
   void it('serves /readyz to the admin kubeconfig, which references the CA by file', async () => {
     assert.ok(cp);
-    assert.equal((await kubectl(cp, ['get', '--raw', '/readyz'])).trim(), 'ok');
+    assert.equal((await kubectl(cp.kubeconfigPath, ['get', '--raw', '/readyz'])).trim(), 'ok');
     const kubeconfig = readFileSync(cp.kubeconfigPath, 'utf8');
     assert.match(kubeconfig, /certificate-authority: /);
     assert.match(cp.server, /^https:\/\/127\.0\.0\.1:\d+$/);
-    const version = JSON.parse(await kubectl(cp, ['get', '--raw', '/version'])) as { gitVersion: string };
+    const version = JSON.parse(await kubectl(cp.kubeconfigPath, ['get', '--raw', '/version'])) as { gitVersion: string };
     assert.equal(version.gitVersion, 'v1.20.2');
   });
 
   void it('has no kubeadm bootstrap bindings but has the default node-bootstrap ClusterRoles', async () => {
     assert.ok(cp);
-    const bindings = await kubectl(cp, ['get', 'clusterrolebindings', '-o', 'name']);
+    const bindings = await kubectl(cp.kubeconfigPath, ['get', 'clusterrolebindings', '-o', 'name']);
     assert.doesNotMatch(bindings, /kubeadm:/);
-    const roles = await kubectl(cp, ['get', 'clusterroles', '-o', 'name']);
+    const roles = await kubectl(cp.kubeconfigPath, ['get', 'clusterroles', '-o', 'name']);
     assert.match(roles, /clusterrole\.rbac\.authorization\.k8s\.io\/system:node-bootstrapper\n/);
     assert.match(roles, /system:certificates\.k8s\.io:certificatesigningrequests:nodeclient\n/);
     assert.match(roles, /system:certificates\.k8s\.io:certificatesigningrequests:selfnodeclient\n/);
@@ -81,12 +72,12 @@ void describe('test control plane (etcd + kube-apiserver + kube-controller-manag
         usages: ['digital signature', 'key encipherment', 'client auth'],
       },
     };
-    await kubectl(cp, ['create', '-f', '-'], JSON.stringify(csr));
-    await kubectl(cp, ['certificate', 'approve', name]);
+    await kubectl(cp.kubeconfigPath, ['create', '-f', '-'], JSON.stringify(csr));
+    await kubectl(cp.kubeconfigPath, ['certificate', 'approve', name]);
 
     let certB64 = '';
     for (let i = 0; i < 600 && !certB64; i++) { // a hang guard (~60 s), not a timing assertion
-      certB64 = (await kubectl(cp, ['get', 'csr', name, '-o', 'jsonpath={.status.certificate}'])).trim();
+      certB64 = (await kubectl(cp.kubeconfigPath, ['get', 'csr', name, '-o', 'jsonpath={.status.certificate}'])).trim();
       if (!certB64) await sleep(100);
     }
     assert.ok(certB64, 'kube-controller-manager never filled status.certificate');

@@ -6,17 +6,17 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type Cluster } from '../../src/core/cluster';
 import { isKrustletError } from '../../src/core/errors';
 import { startControlPlane, type ControlPlane } from '../support/controlPlane';
+import { kubectl } from '../support/kubectl';
+import { until } from '../support/poll';
 import { CLI, runCli, type CliRun } from '../support/process';
 import { CLIENT_USAGES, SERVING_USAGES, csrManifest, krustletClientSpec, krustletServingSpec, makeCsr, type CsrSpec } from '../support/csrFactory';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let cp: ControlPlane;
 let admin: Cluster;
@@ -26,31 +26,11 @@ function cli(args: string[]): Promise<CliRun> {
   return runCli([...args, '--kubeconfig', cp.kubeconfigPath], { home: join(work, 'home') });
 }
 
-function kubectl(args: string[], input?: string): Promise<string> {
-  return new Promise((res, rej) => {
-    const child = execFile('kubectl', ['--kubeconfig', cp.kubeconfigPath, ...args], (err, stdout, stderr) => {
-      if (err) rej(new Error(`kubectl ${args.join(' ')}: ${err.message}\n${stderr}`));
-      else res(stdout);
-    });
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
-
 /** Creates a CSR as the node itself would (impersonated), or as the admin when `node` is undefined. */
 async function createAs(node: string | undefined, name: string, spec: CsrSpec, signer: string, usages: string[]): Promise<void> {
   const made = await makeCsr(spec);
   const as = node ? ['--as', `system:node:${node}`, '--as-group', 'system:nodes'] : [];
-  await kubectl([...as, 'create', '-f', '-'], JSON.stringify(csrManifest(name, made, signer, usages)));
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
+  await kubectl(cp.kubeconfigPath, [...as, 'create', '-f', '-'], JSON.stringify(csrManifest(name, made, signer, usages)));
 }
 
 void describe('krustlet-bootstrap csr (dist/cli.js) against a real API server', () => {
@@ -226,7 +206,7 @@ void describe('krustlet-bootstrap csr (dist/cli.js) against a real API server', 
 
     // A copy outdated by an unrelated change (a label), still pending: 409, read again, then approved.
     const stale3 = await admin.getCsr('known3-tls');
-    await kubectl(['label', 'csr', 'known3-tls', 'krustlet-test=stale']);
+    await kubectl(cp.kubeconfigPath, ['label', 'csr', 'known3-tls', 'krustlet-test=stale']);
     lines.length = 0;
     const approved3 = await me.approveCsr('known3-tls', 'Test', 'after a conflict', stale3);
     assert.ok(approved3.state === 'approved' || approved3.state === 'issued', approved3.state);

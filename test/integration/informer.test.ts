@@ -3,7 +3,7 @@
 // API server restart, whose fresh watch cache answers the old resourceVersion with 410 Gone.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,21 +15,12 @@ import { generateToken, tokenSecretManifest } from '../../src/core/token';
 import type { Logger } from '../../src/core/log';
 import type { CsrInfo } from '../../src/core/types';
 import { startControlPlane, type ControlPlane } from '../support/controlPlane';
+import { kubectl } from '../support/kubectl';
+import { until } from '../support/poll';
 import { CLIENT_USAGES, csrManifest, krustletClientSpec, makeCsr } from '../support/csrFactory';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const APISERVER_CLIENT = 'kubernetes.io/kube-apiserver-client';
-
-/** Waits for a condition, polling; fails with `what` after `ms` (a bound, not a timing assertion). */
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 /** whenSynced(), bounded so a broken cluster fails the test instead of hanging it. */
 async function synced(inf: Informer<unknown>, ms = 30_000): Promise<void> {
@@ -77,16 +68,6 @@ class Proxy {
   async close(): Promise<void> {
     await this.pause();
   }
-}
-
-function kubectl(kubeconfig: string, args: string[], input?: string): Promise<string> {
-  return new Promise((res, rej) => {
-    const child = execFile('kubectl', ['--kubeconfig', kubeconfig, ...args], (err, stdout, stderr) => {
-      if (err) rej(new Error(`kubectl ${args.join(' ')}: ${err.message}\n${stderr}`));
-      else res(stdout);
-    });
-    if (input !== undefined) child.stdin?.end(input);
-  });
 }
 
 /** Alive and not a zombie (this machine's init may reap late). */

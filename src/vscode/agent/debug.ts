@@ -9,9 +9,9 @@ import { findExecutable } from '../../core/agent/checks';
 import { buildAgentCommandLine, type AgentCommandLine } from '../../core/agent/commandLine';
 import { describeError } from '../../core/errors';
 import { agentPathSetting } from '../config';
-import { Commands } from '../constants';
+import { BuiltinCommands, Commands, DEBUG_TYPE } from '../constants';
 import type { Prompter } from '../prompter';
-import { agentHost, agentOptionsFor, DEBUG_TYPE, pickAgentSettings, type AgentSettings } from './definition';
+import { agentHost, agentOptionsFor, pickAgentSettings, type AgentSettings } from './definition';
 import { agentNotFound } from './tasks';
 
 export const CODELLDB_ID = 'vadimcn.vscode-lldb';
@@ -88,7 +88,7 @@ export class KrustletDebugConfigurationProvider implements vscode.DebugConfigura
         'Install CodeLLDB',
         'Install C/C++',
       );
-      if (choice) await vscode.commands.executeCommand('workbench.extensions.search', choice === 'Install CodeLLDB' ? CODELLDB_ID : CPPTOOLS_ID);
+      if (choice) await vscode.commands.executeCommand(BuiltinCommands.searchExtensions, choice === 'Install CodeLLDB' ? CODELLDB_ID : CPPTOOLS_ID);
       return undefined;
     }
     const settings = pickAgentSettings(c);

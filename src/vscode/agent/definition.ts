@@ -8,12 +8,7 @@ import * as os from 'node:os';
 import * as vscode from 'vscode';
 import type { AgentHost, AgentOptions } from '../../core/agent/commandLine';
 import { agentPathSetting, bootstrapConfigPathFor, expandHome } from '../config';
-import { DEFAULT_BOOTSTRAP_CONFIG_PATH, Settings } from '../constants';
-
-export const TASK_TYPE = 'krustlet';
-export const DEBUG_TYPE = 'krustlet';
-export const TASK_SOURCE = 'krustlet';
-export const TASK_NAME = 'run krustlet-wasi';
+import { TASK_TYPE } from '../constants';
 
 /**
  * The agent's options as they appear in tasks.json / launch.json (all optional): the core's
@@ -61,14 +56,6 @@ export function agentHost(folder: vscode.WorkspaceFolder | undefined): AgentHost
   return { homedir: os.homedir(), hostname: os.hostname(), env: { ...process.env }, cwd: folder?.uri.fsPath ?? os.homedir() };
 }
 
-/** The bootstrap config path as the setting says (relative to the folder unless absolute). */
-export function bootstrapSettingValue(folder: vscode.WorkspaceFolder): string {
-  return (
-    vscode.workspace.getConfiguration(Settings.section, folder.uri).get<string>(Settings.bootstrapConfigPath, DEFAULT_BOOTSTRAP_CONFIG_PATH).trim() ||
-    DEFAULT_BOOTSTRAP_CONFIG_PATH
-  );
-}
-
 /** AgentOptions for a folder: the agent binary from the machine-scoped setting, bootstrap file defaulted from the folder's setting. */
 export function agentOptionsFor(folder: vscode.WorkspaceFolder | undefined, s: AgentSettings, command = agentPathSetting()): AgentOptions {
   const bootstrapFile = s.bootstrapFile ? expandHome(s.bootstrapFile) : folder ? bootstrapConfigPathFor(folder) : undefined;
@@ -77,9 +64,4 @@ export function agentOptionsFor(folder: vscode.WorkspaceFolder | undefined, s: A
     command,
     bootstrapFile: bootstrapFile && folder && !path.isAbsolute(bootstrapFile) ? path.join(folder.uri.fsPath, bootstrapFile) : bootstrapFile,
   };
-}
-
-/** Opens the Settings UI at `krustlet.agentPath`. */
-export async function openAgentPathSetting(): Promise<void> {
-  await vscode.commands.executeCommand('workbench.action.openSettings', `${Settings.section}.${Settings.agentPath}`);
 }

@@ -11,11 +11,10 @@ import { Commands } from '../constants';
 import type { FeatureContext } from '../features';
 import { AGENT_MARKER, registerAgentDebug, type AgentMarker } from './debug';
 import { agentHost, agentOptionsFor, pickAgentSettings } from './definition';
-import { AgentCommands, AgentRuns } from './run';
+import { AgentRuns } from './run';
 import { StartAgent, type StartAgentOptions, type StartAgentResult } from './start';
 import { isKrustletDefinition, registerAgentTasks } from './tasks';
 
-export { AgentCommands } from './run';
 export type { StartAgentOptions, StartAgentResult } from './start';
 
 export function registerAgentFeatures(ctx: FeatureContext): vscode.Disposable[] {
@@ -87,7 +86,7 @@ export function registerAgentFeatures(ctx: FeatureContext): vscode.Disposable[] 
       const r = await start.run(o ?? {});
       return { ...r, statusBarItem: runs.statusBar.item };
     }),
-    vscode.commands.registerCommand(AgentCommands.stopAgent, async () => {
+    vscode.commands.registerCommand(Commands.stopAgent, async () => {
       if (!runs.current?.running) {
         void ctx.prompter.info('No Krustlet agent is running in this window.', {});
         return false;
@@ -95,10 +94,10 @@ export function registerAgentFeatures(ctx: FeatureContext): vscode.Disposable[] 
       await runs.current.stop();
       return true;
     }),
-    vscode.commands.registerCommand(AgentCommands.showAgentProgress, () => runs.showProgress()),
+    vscode.commands.registerCommand(Commands.showAgentProgress, () => runs.showProgress()),
     // The agent node's inline Approve: the CSR item's own command with the name, so the same review and
     // confirmation apply.
-    vscode.commands.registerCommand(AgentCommands.approveServingCsr, async () => {
+    vscode.commands.registerCommand(Commands.approveAgentServingCsr, async () => {
       const name = runs.current?.progress.approve?.csrName;
       if (!name) {
         void ctx.prompter.info('No serving certificate signing request of the Krustlet agent awaits approval.', {});

@@ -14,15 +14,8 @@ import { describeError } from '../../core/errors';
 import { tokenFromBootstrapKubeconfig } from '../../core/kubeconfig';
 import { parseToken, tokenExpired } from '../../core/token';
 import type { ModelChange } from '../clusterService';
-import { Commands } from '../constants';
+import { AGENT_STATUS_BAR_ID, BuiltinCommands, Commands } from '../constants';
 import type { FeatureContext } from '../features';
-
-export const AgentCommands = {
-  stopAgent: 'krustlet.stopAgent',
-  showAgentProgress: 'krustlet.showAgentProgress',
-  /** The agent node's inline Approve: `krustlet.approveCsr` with the run's pending serving CSR name. */
-  approveServingCsr: 'krustlet.approveAgentServingCsr',
-} as const;
 
 export type RunKind = 'task' | 'debug';
 
@@ -134,7 +127,7 @@ export class AgentRun implements vscode.Disposable {
       const buttons = [...(f?.offerStop ? ['Stop Agent'] : []), 'Show Progress'];
       void this.ctx.prompter.error(failureNotice(p) ?? 'Krustlet agent: failed', ...buttons).then((choice) => {
         if (choice === 'Stop Agent') void this.stop();
-        else if (choice === 'Show Progress') void vscode.commands.executeCommand(AgentCommands.showAgentProgress);
+        else if (choice === 'Show Progress') void vscode.commands.executeCommand(Commands.showAgentProgress);
       });
     }
     if (p.phase === 'ready') this.ctx.log.info(`Node ${this.resolved.nodeName} is Ready.`);
@@ -164,7 +157,7 @@ export class AgentStatusBar implements vscode.Disposable {
   private sub?: vscode.Disposable;
 
   constructor() {
-    this.item = vscode.window.createStatusBarItem('krustlet.agentProgress', vscode.StatusBarAlignment.Left, 50);
+    this.item = vscode.window.createStatusBarItem(AGENT_STATUS_BAR_ID, vscode.StatusBarAlignment.Left, 50);
     this.item.name = 'Krustlet Agent';
   }
 
@@ -180,7 +173,7 @@ export class AgentStatusBar implements vscode.Disposable {
     it.text = statusBarText(p, run.resolved);
     // Clicking Approve approves (the CSR item's own command: same review and confirmation); anything else shows the steps.
     const approve = p.phase === 'awaiting-approval' ? p.approve : undefined;
-    it.command = approve ? { title: 'Approve', command: Commands.approveCsr, arguments: [approve.csrName] } : AgentCommands.showAgentProgress;
+    it.command = approve ? { title: 'Approve', command: Commands.approveCsr, arguments: [approve.csrName] } : Commands.showAgentProgress;
     const background = p.phase === 'failed' ? 'statusBarItem.errorBackground' : approve ? 'statusBarItem.warningBackground' : undefined;
     it.backgroundColor = background ? new vscode.ThemeColor(background) : undefined;
     it.tooltip = new vscode.MarkdownString(progressMarkdown(p, run.resolved), true);
@@ -235,7 +228,7 @@ export class AgentRuns implements vscode.Disposable {
     if (choice === 'approve' && p.approve) await vscode.commands.executeCommand(Commands.approveCsr, p.approve.csrName);
     else if (choice === 'stop') await run.stop();
     else if (choice === 'log') this.ctx.log.show();
-    else if (choice === 'terminal') await vscode.commands.executeCommand('workbench.action.terminal.focus');
+    else if (choice === 'terminal') await vscode.commands.executeCommand(BuiltinCommands.focusTerminal);
   }
 
   dispose(): void {

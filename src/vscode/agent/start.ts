@@ -12,12 +12,12 @@ import { problemsOf, runAgentChecks, type AgentCheckFinding, type AgentFix, type
 import { buildAgentCommandLine, resolveAgentOptions, type ResolvedAgentOptions } from '../../core/agent/commandLine';
 import { describeError } from '../../core/errors';
 import { moveAside } from '../../core/files';
-import { bootstrapConfigPathFor } from '../config';
-import { Commands } from '../constants';
+import { bootstrapConfigPathFor, folderContaining } from '../config';
+import { Commands, StateKeys, TASK_NAME, TASK_SOURCE, TASK_TYPE } from '../constants';
 import type { Cluster } from '../coreAdapter';
 import type { FeatureContext } from '../features';
 import type { PickItem } from '../prompter';
-import { agentHost, agentOptionsFor, pickAgentSettings, TASK_NAME, TASK_SOURCE, TASK_TYPE, type AgentSettings, type KrustletTaskDefinition } from './definition';
+import { agentHost, agentOptionsFor, pickAgentSettings, type AgentSettings, type KrustletTaskDefinition } from './definition';
 import type { AgentRun, AgentRuns } from './run';
 import { agentNotFound, agentPtyExecution, isKrustletDefinition } from './tasks';
 
@@ -50,8 +50,6 @@ export interface StartAgentResult {
   statusBarItem?: vscode.StatusBarItem;
 }
 
-const OVERRIDES_KEY = 'krustlet.agentOverrides';
-
 function findFolder(name: string | undefined): vscode.WorkspaceFolder | undefined {
   const folders = vscode.workspace.workspaceFolders ?? [];
   if (name) return folders.find((f) => f.name === name || f.uri.fsPath === name);
@@ -62,7 +60,7 @@ async function chooseFolder(ctx: FeatureContext, o: StartAgentOptions): Promise<
   const folders = vscode.workspace.workspaceFolders ?? [];
   if (o.folder) return findFolder(o.folder) ?? 'cancel';
   if (o.bootstrapFile) {
-    const f = folders.find((x) => o.bootstrapFile?.startsWith(x.uri.fsPath));
+    const f = folderContaining(o.bootstrapFile, folders);
     if (f) return f;
   }
   const withConfig: vscode.WorkspaceFolder[] = [];
@@ -94,14 +92,14 @@ export class StartAgent {
   ) {}
 
   private overrides(folder: vscode.WorkspaceFolder | undefined): AgentSettings {
-    const all = this.ctx.extension.workspaceState.get<Record<string, AgentSettings>>(OVERRIDES_KEY, {});
+    const all = this.ctx.extension.workspaceState.get<Record<string, AgentSettings>>(StateKeys.agentOverrides, {});
     return all[folder?.uri.toString() ?? ''] ?? {};
   }
 
   private async remember(folder: vscode.WorkspaceFolder | undefined, s: AgentSettings): Promise<void> {
-    const all = this.ctx.extension.workspaceState.get<Record<string, AgentSettings>>(OVERRIDES_KEY, {});
+    const all = this.ctx.extension.workspaceState.get<Record<string, AgentSettings>>(StateKeys.agentOverrides, {});
     const key = folder?.uri.toString() ?? '';
-    await this.ctx.extension.workspaceState.update(OVERRIDES_KEY, { ...all, [key]: { ...(all[key] ?? {}), ...s } });
+    await this.ctx.extension.workspaceState.update(StateKeys.agentOverrides, { ...all, [key]: { ...(all[key] ?? {}), ...s } });
   }
 
   async run(o: StartAgentOptions = {}): Promise<StartAgentResult> {
@@ -259,10 +257,7 @@ export class StartAgent {
           return 'fixed';
         }
         case 'choose-data-dir': {
-          const dir =
-            typeof answer === 'string'
-              ? answer
-              : (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Data folder for the Krustlet agent' }))?.[0]?.fsPath;
+          const dir = typeof answer === 'string' ? answer : await this.ctx.prompter.pickFolder('Data folder for the Krustlet agent');
           if (!dir) return 'cancel';
           settings.dataDir = dir;
           await this.remember(folderFor(resolved), { dataDir: dir });
@@ -284,5 +279,5 @@ export class StartAgent {
 }
 
 function folderFor(r: ResolvedAgentOptions): vscode.WorkspaceFolder | undefined {
-  return (vscode.workspace.workspaceFolders ?? []).find((f) => r.bootstrapFile.startsWith(f.uri.fsPath));
+  return folderContaining(r.bootstrapFile);
 }

@@ -11,20 +11,11 @@ import * as vscode from 'vscode';
 import { findExecutable } from '../../core/agent/checks';
 import { buildAgentCommandLine, formatCommandLine, type AgentCommandLine } from '../../core/agent/commandLine';
 import { describeError } from '../../core/errors';
-import { bootstrapConfigPathFor } from '../config';
+import { bootstrapConfigPathFor, bootstrapConfigSetting, openSetting } from '../config';
+import { Settings, TASK_NAME, TASK_SOURCE, TASK_TYPE } from '../constants';
 import type { ExtensionLog } from '../log';
 import type { Prompter } from '../prompter';
-import {
-  agentHost,
-  agentOptionsFor,
-  bootstrapSettingValue,
-  openAgentPathSetting,
-  pickAgentSettings,
-  TASK_NAME,
-  TASK_SOURCE,
-  TASK_TYPE,
-  type KrustletTaskDefinition,
-} from './definition';
+import { agentHost, agentOptionsFor, pickAgentSettings, type KrustletTaskDefinition } from './definition';
 
 export function isKrustletDefinition(d: vscode.TaskDefinition | undefined): d is KrustletTaskDefinition {
   return d?.type === TASK_TYPE;
@@ -67,7 +58,7 @@ export class KrustletTaskProvider implements vscode.TaskProvider {
     const tasks: vscode.Task[] = [];
     for (const folder of vscode.workspace.workspaceFolders ?? []) {
       if (!existsSync(bootstrapConfigPathFor(folder))) continue;
-      const def: KrustletTaskDefinition = { type: TASK_TYPE, bootstrapFile: bootstrapSettingValue(folder) };
+      const def: KrustletTaskDefinition = { type: TASK_TYPE, bootstrapFile: bootstrapConfigSetting(folder) };
       try {
         const cl = commandLineFor(folder, def);
         tasks.push(presentTask(new vscode.Task(def, folder, TASK_NAME, TASK_SOURCE, processExecution(folder, cl))));
@@ -112,7 +103,7 @@ export async function agentNotFound(prompter: Prompter, command: string): Promis
     `The Krustlet agent '${command}' was not found${command.includes('/') ? '' : ' on PATH'}. Build it (cargo build --bin krustlet-wasi in Krustlet's sources) and set krustlet.agentPath to it.`,
     'Open Setting',
   );
-  if (choice === 'Open Setting') await openAgentPathSetting();
+  if (choice === 'Open Setting') await openSetting(Settings.agentPath);
 }
 
 /** What the pseudoterminal reports to the join progress. */

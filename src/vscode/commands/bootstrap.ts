@@ -11,7 +11,7 @@ import { runPreflight, verifyTokenAuth } from '../../core/preflight';
 import { formatTtl, parseTtl } from '../../core/token';
 import type { BootstrapToken, ContextInfo } from '../../core/types';
 import { bootstrapConfigPathFor, contextSetting, kubeconfigSetting, tokenTtlSetting } from '../config';
-import { Commands, StateKeys } from '../constants';
+import { BuiltinCommands, Commands, StateKeys } from '../constants';
 import { connectCluster, type Cluster } from '../coreAdapter';
 import type { FeatureContext } from '../features';
 import { applyRbacCommand, isRbacFinding } from './cluster';
@@ -228,7 +228,7 @@ async function pickTarget(ctx: FeatureContext, o: BootstrapOptions): Promise<Tar
     'Open Folder…',
   );
   if (choice === useHome) return { path: home };
-  if (choice === 'Open Folder…') void vscode.commands.executeCommand('workbench.action.files.openFolder');
+  if (choice === 'Open Folder…') void vscode.commands.executeCommand(BuiltinCommands.openFolder);
   return cancel(choice ? 'opening a folder first' : 'no target chosen');
 }
 

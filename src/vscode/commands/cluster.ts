@@ -2,8 +2,8 @@ import * as vscode from 'vscode';
 import { listContexts } from '../../core/kubeconfig';
 import { applyBootstrapRbac, runPreflight } from '../../core/preflight';
 import type { PreflightFinding } from '../../core/types';
-import { kubeconfigSetting } from '../config';
-import { Commands, Settings } from '../constants';
+import { contextSetting, kubeconfigSetting, updateContextSetting } from '../config';
+import { Commands } from '../constants';
 import type { FeatureContext } from '../features';
 import { notify, plural, reportError } from './util';
 
@@ -22,7 +22,7 @@ export async function selectContext(ctx: FeatureContext, options: { context?: st
       reportError(ctx, 'Select context', e);
       return undefined;
     }
-    const current = vscode.workspace.getConfiguration(Settings.section).get<string>(Settings.context, '');
+    const current = contextSetting();
     chosen = await ctx.prompter.quickPick(
       [
         ...contexts.map((c) => ({
@@ -37,9 +37,8 @@ export async function selectContext(ctx: FeatureContext, options: { context?: st
     );
     if (chosen === undefined) return undefined;
   }
-  const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
   // The configuration listener in extension.ts reconnects.
-  await vscode.workspace.getConfiguration(Settings.section).update(Settings.context, chosen || undefined, target);
+  await updateContextSetting(chosen);
   ctx.log.info(chosen ? `Context set to '${chosen}'.` : 'Following the kubeconfig\'s current context.');
   return chosen;
 }

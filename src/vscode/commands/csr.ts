@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { describeError } from '../../core/errors';
 import { escapeMarkdown, summarizeRequest } from '../../core/csr/summary';
 import type { CsrInfo, CsrReview } from '../../core/types';
-import { Commands } from '../constants';
+import { BuiltinCommands, Commands, REVIEW_SCHEME } from '../constants';
 import type { FeatureContext } from '../features';
 import { CsrNode } from '../views/nodes';
 import { plural, reportError, notify } from './util';
@@ -186,8 +186,6 @@ function summarize(ctx: FeatureContext, verb: string, r: CsrCommandResult): void
 
 // Review: a read-only Markdown document per CSR, rendered in the Markdown preview.
 
-export const REVIEW_SCHEME = 'krustlet-csr';
-
 export class ReviewDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.emitter.event;
@@ -245,7 +243,7 @@ export async function reviewCsrCommand(ctx: FeatureContext, target: Target, _sel
   const review = node.review;
   ctx.log.info(`Review of ${node.info.name}: ${review.verdict}. ${review.findings.filter((f) => f.verdict !== 'pass').map((f) => `[${f.verdict}] ${f.message}`).join(' ')}`);
   if (options.show !== false) {
-    await vscode.commands.executeCommand('markdown.showPreview', reviewUri(node.info.name));
+    await vscode.commands.executeCommand(BuiltinCommands.showMarkdownPreview, reviewUri(node.info.name));
   }
   return review;
 }

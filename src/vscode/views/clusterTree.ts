@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { ClusterService, ModelChange } from '../clusterService';
-import { Commands, KUBELET_SERVING_SIGNER, Views } from '../constants';
+import { Commands, Views } from '../constants';
+import { SIGNER_KUBELET_SERVING } from '../../core/csr/format';
 import { loadX509 } from '../../core/csr/decode';
 import type { JoinProgress } from '../../core/agent/progress';
 import { AgentNode, ClusterNode, CsrNode, GroupNode, type KrustletNode, MessageNode, TokenNode } from './nodes';
@@ -302,7 +303,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
 
   /** Pending kubelet-serving CSRs, for the agent feature's join progress. */
   pendingServingCsrs(): CsrNode[] {
-    return [...this.csrNodes.values()].filter((n) => n.pending && n.info.signerName === KUBELET_SERVING_SIGNER);
+    return [...this.csrNodes.values()].filter((n) => n.pending && n.info.signerName === SIGNER_KUBELET_SERVING);
   }
 
   /**

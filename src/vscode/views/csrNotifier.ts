@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { Commands, KUBELET_SERVING_SIGNER } from '../constants';
+import { SIGNER_KUBELET_SERVING } from '../../core/csr/format';
+import { Commands } from '../constants';
 import type { FeatureContext } from '../features';
 import type { CsrNode } from './nodes';
 
@@ -11,7 +12,7 @@ import type { CsrNode } from './nodes';
 export function registerCsrNotifier(ctx: FeatureContext): vscode.Disposable {
   const notified = new Set<string>();
   const check = (node: CsrNode | undefined) => {
-    if (!node || !node.pending || node.info.signerName !== KUBELET_SERVING_SIGNER) return;
+    if (!node || !node.pending || node.info.signerName !== SIGNER_KUBELET_SERVING) return;
     const key = node.info.uid ?? node.info.name;
     if (notified.has(key)) return;
     const host = ctx.service.expectedHostnames().find((h) => `${h.toLowerCase()}-tls` === node.info.name.toLowerCase());
