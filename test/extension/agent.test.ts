@@ -386,11 +386,11 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
       assert.equal(pending.phase, 'awaiting-approval', `${said(pending)}\n${pending.failure?.tail?.join('\n') ?? ''}`);
       const item = api.tree.getTreeItem(node);
       assert.equal(item.contextValue, 'agent.servingPending');
-      assert.equal(item.description, 'serving CSR pending');
+      assert.equal(item.description, 'awaiting approval');
       assert.equal((item.iconPath as vscode.ThemeIcon).id, 'bell-dot');
       // the tooltip lists every step with its marker, from the progress model's steps
       const tip = (item.tooltip as vscode.MarkdownString).value;
-      for (const label of ['Token created', 'Bootstrap config written', 'Agent running', 'Client CSR approved', 'Agent kubeconfig written', 'Serving CSR pending']) {
+      for (const label of ['Token created', 'Bootstrap config written', 'Agent running', 'Client CSR approved', 'Agent kubeconfig written', 'Serving CSR requested']) {
         assert.ok(tip.includes(`$(check) ${label}`), `${label} done in:\n${tip}`);
       }
       assert.ok(tip.includes('$(arrow-right) Serving CSR approved'), tip);

@@ -14,6 +14,7 @@ import {
   stepIcon,
   stepPickItems,
   summaryText,
+  waitingText,
 } from '../../src/core/agent/present';
 import { applyJoinEvent, deriveJoinProgress, initialJoinFacts, type JoinEvent, type JoinProgress } from '../../src/core/agent/progress';
 
@@ -39,11 +40,11 @@ const ready: JoinEvent[] = [
 void test('each phase has one text, one icon and one status bar line, and the status bar carries the phase icon', () => {
   const cases: [JoinEvent[], string, string, string, string][] = [
     [[], 'not started', 'circle-large-outline', 'Not started (next: Token created)', 'Krustlet: agent not started'],
-    [started, 'Serving CSR pending…', 'sync~spin', 'Joining: Serving CSR pending…', 'Krustlet: Serving CSR pending…'],
-    [pending, 'serving CSR pending', 'bell-dot', 'Serving CSR Box-tls awaits approval', 'Krustlet: Approve Box-tls'],
+    [started, 'Serving CSR requested…', 'sync~spin', 'Joining: Serving CSR requested…', 'Krustlet: Serving CSR requested…'],
+    [pending, 'awaiting approval', 'bell-dot', 'Serving CSR Box-tls awaits approval', 'Krustlet: Approve Box-tls'],
     [ready, 'Ready', 'pass-filled', 'Node box Ready', 'Krustlet: box Ready'],
     [[...ready, { type: 'agentStopRequested' }, { type: 'agentExited', signal: 'SIGINT' }], 'stopped (was Ready)', 'debug-stop', 'Agent stopped (node box was Ready)', 'Krustlet: agent stopped'],
-    [[...started, { type: 'agentExited', exitCode: 101 }], 'failed: agent exited with code 101', 'error', 'Failed at "Serving CSR pending": The agent exited with code 101.', 'Krustlet: failed at Serving CSR pending'],
+    [[...started, { type: 'agentExited', exitCode: 101 }], 'failed: agent exited with code 101', 'error', 'Failed at "Serving CSR requested": The agent exited with code 101.', 'Krustlet: failed at Serving CSR requested'],
   ];
   for (const [events, text, icon, summary, bar] of cases) {
     const p = progress(events);
@@ -80,6 +81,8 @@ void test('failure texts: the log line, the notification and the tooltip say whe
   assert.equal(p.phase, 'failed');
   assert.match(failureText(p) ?? '', /^Agent join failed at "Node registered \/ Ready": The agent exited with code 101: The port is in use\. Stop/);
   assert.match(failureNotice(p) ?? '', /^Krustlet agent: The agent exited with code 101: The port is in use\./);
+  // the reason itself, not only the log: the agent's last error line is in the notification
+  assert.match(failureNotice(p) ?? '', /Last output: “thread 'main' panicked at 'error binding to 0\.0\.0\.0:3000/);
   const md = progressMarkdown(p, names);
   assert.match(md, /\*\*The agent exited with code 101: The port is in use\\\.\*\*/);
   assert.match(md, /```text\nthread 'main' panicked/);
@@ -94,4 +97,39 @@ void test('untrusted text cannot break out of the Markdown: details and reasons 
   assert.ok(md.includes('node `ab`'), md);
   // a fence longer than any backtick run in the output
   assert.match(md, /\n`{5}text\nx ``` y\n```` end\n`{5}\n$/);
+});
+
+void test('the failure notification quotes the agent\'s last error lines (at most two, each cut at 200 characters)', () => {
+  const lines = ['starting', 'Error: error trying to connect: tcp connect error: Connection refused (os error 111) to https://127.0.0.1:41953', 'bye'];
+  const p = progress([...started.slice(0, 3), ...lines.map((line): JoinEvent => ({ type: 'agentOutput', line })), { type: 'agentExited', exitCode: 1 }]);
+  assert.match(failureNotice(p) ?? '', /Last output: “Error: error trying to connect: tcp connect error: Connection refused \(os error 111\) to https:\/\/127\.0\.0\.1:41953”$/);
+  const long = progress([...started.slice(0, 3), { type: 'agentOutput', line: `error ${'x'.repeat(400)}` }, { type: 'agentExited', exitCode: 1 }]);
+  assert.ok((failureNotice(long) ?? '').endsWith('…”'));
+  assert.ok((failureNotice(long) ?? '').length < 500);
+  // no output at all: no empty quote
+  assert.doesNotMatch(failureNotice(progress([...started.slice(0, 3), { type: 'agentExited', exitCode: 1 }])) ?? '', /Last output/);
+});
+
+void test('the API server unreachable while the agent runs: every front end says so instead of a stale "Ready"', () => {
+  const down: JoinEvent = { type: 'apiServer', reachable: false, message: 'connect ECONNREFUSED 127.0.0.1:6443' };
+  const p = progress([...ready, down]);
+  assert.equal(p.phase, 'ready');
+  assert.equal(p.unreachable, 'The API server is unreachable (connect ECONNREFUSED 127.0.0.1:6443).');
+  assert.equal(statusBarText(p, names), '$(warning) Krustlet: box — API server unreachable');
+  assert.equal(phaseText(p), 'API server unreachable (was Ready)');
+  assert.equal(phaseIcon(p).id, 'warning');
+  assert.match(summaryText(p, names), /^Node box: The API server is unreachable .*; its state is unknown$/);
+  assert.match(p.steps.find((s) => s.id === 'nodeReady')?.detail ?? '', /unknown, the API server is unreachable/);
+  assert.match(progressMarkdown(p, names), /The API server is unreachable/);
+  assert.ok(progressLines(p, names).some((l) => l.includes('The API server is unreachable')));
+  // back again: as before
+  const back = progress([...ready, down, { type: 'apiServer', reachable: true }]);
+  assert.equal(back.unreachable, undefined);
+  assert.equal(statusBarText(back, names), '$(pass-filled) Krustlet: box Ready');
+  // a stopped agent has nothing to reach the API server for
+  assert.equal(progress([...ready, { type: 'agentStopRequested' }, { type: 'agentExited', signal: 'SIGINT' }, down]).unreachable, undefined);
+});
+
+void test('the status bar while a command waits on the user', () => {
+  assert.equal(waitingText('Start Agent'), '$(question) Krustlet: Start Agent — waiting for your answer');
 });

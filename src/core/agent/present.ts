@@ -64,8 +64,11 @@ export function stepDescription(step: JoinStep, p: JoinProgress): string {
   return step.state === 'waiting' ? 'pending' : step.state;
 }
 
+const UNREACHABLE_HINT = 'The steps show what was last seen; the node goes NotReady while its agent cannot reach the API server.';
+const UNREACHABLE_ICON: IconSpec = { id: 'warning', color: 'list.warningForeground' };
+
 export function phaseIcon(p: JoinProgress): IconSpec {
-  return PHASE_ICONS[p.phase];
+  return p.unreachable ? UNREACHABLE_ICON : PHASE_ICONS[p.phase];
 }
 
 function allDone(p: JoinProgress): boolean {
@@ -74,9 +77,10 @@ function allDone(p: JoinProgress): boolean {
 
 /** The phase in a few words (the tree node's description): "serving CSR pending", "Ready", "failed: …". */
 export function phaseText(p: JoinProgress): string {
+  if (p.unreachable) return p.phase === 'ready' ? 'API server unreachable (was Ready)' : 'API server unreachable';
   switch (p.phase) {
     case 'awaiting-approval':
-      return 'serving CSR pending';
+      return 'awaiting approval';
     case 'ready':
       return 'Ready';
     case 'failed': {
@@ -95,6 +99,7 @@ export function phaseText(p: JoinProgress): string {
 
 /** One line for a title, a log or the CLI: "Node box Ready", "Failed at "Agent running": …". */
 export function summaryText(p: JoinProgress, names: Pick<AgentNames, 'nodeName'>): string {
+  if (p.unreachable) return `Node ${names.nodeName}: ${p.unreachable.replace(/\.$/, '')}; its state is unknown`;
   switch (p.phase) {
     case 'failed':
       return `Failed at "${stepLabel(p.failure?.step)}": ${p.failure?.reason ?? ''}`;
@@ -114,6 +119,7 @@ export function summaryText(p: JoinProgress, names: Pick<AgentNames, 'nodeName'>
 /** The status bar's text, a call to action while the serving CSR waits (clicking it approves). */
 export function statusBarText(p: JoinProgress, names: Pick<AgentNames, 'nodeName'>): string {
   const icon = `$(${phaseIcon(p).id})`;
+  if (p.unreachable) return `${icon} Krustlet: ${names.nodeName} — API server unreachable`;
   switch (p.phase) {
     case 'awaiting-approval':
       return `${icon} Krustlet: Approve ${p.approve?.csrName ?? ''}`;
@@ -137,10 +143,28 @@ export function failureText(p: JoinProgress): string | undefined {
   return `Agent join failed at "${stepLabel(f.step)}": ${f.reason}${f.hint ? ` ${f.hint}` : ''}`;
 }
 
-/** "Krustlet agent: reason hint" — the failure notification. */
+/**
+ * "Krustlet agent: reason hint Last output: “…”" — the failure notification. It carries the agent's last error
+ * lines itself: the reason (e.g. a connection refused by a cluster that is gone) must not need the log to be found.
+ */
 export function failureNotice(p: JoinProgress): string | undefined {
   const f = p.failure;
-  return f ? `Krustlet agent: ${f.reason}${f.hint ? ` ${f.hint}` : ''}` : undefined;
+  if (!f) return undefined;
+  const last = lastErrorLines(f.tail ?? []);
+  return `Krustlet agent: ${f.reason}${f.hint ? ` ${f.hint}` : ''}${last.length ? ` Last output: “${last.join(' ⏎ ')}”` : ''}`;
+}
+
+/** Up to two of the agent's last lines that say what went wrong (else its last line), each at most 200 characters. */
+export function lastErrorLines(tail: readonly string[]): string[] {
+  const lines = tail.map((l) => l.trim()).filter(Boolean);
+  const errors = lines.filter((l) => /error|fail|refused|denied|panic|unauthori[sz]ed|forbidden|no such|not found|timed? ?out/i.test(l));
+  const chosen = (errors.length ? errors : lines).slice(-2);
+  return chosen.map((l) => (l.length > 200 ? `${l.slice(0, 199)}…` : l));
+}
+
+/** The status bar while a command waits on a question of the user (Start Agent's pre-start checks). */
+export function waitingText(command: string): string {
+  return `$(question) Krustlet: ${command} — waiting for your answer`;
 }
 
 /**
@@ -154,6 +178,7 @@ export function progressMarkdown(p: JoinProgress, names: AgentNames): string {
   for (const s of p.steps) lines.push(`$(${stepIcon(s, p).id}) ${escapeMarkdown(s.label)}${s.detail ? ` — ${escapeMarkdown(s.detail)}` : ''}`);
   const f = p.failure;
   if (f) lines.push(`**${escapeMarkdown(f.reason)}**${f.hint ? ` ${escapeMarkdown(f.hint)}` : ''}`);
+  if (p.unreachable) lines.push(`**${escapeMarkdown(p.unreachable)}** ${UNREACHABLE_HINT}`);
   let md = lines.join('\n\n') + '\n\n';
   const tail = f?.tail;
   if (tail?.length) {
@@ -175,5 +200,6 @@ export function progressLines(p: JoinProgress, names: AgentNames): string[] {
   const out = [summaryText(p, names)];
   for (const s of p.steps) out.push(`  ${STEP_MARKS[isCurrent(s, p) ? 'current' : s.state]} ${s.label}${s.detail ? ` — ${s.detail}` : ''}`);
   if (p.failure?.hint) out.push(`  ${p.failure.hint}`);
+  if (p.unreachable) out.push(`  ${p.unreachable} ${UNREACHABLE_HINT}`);
   return out;
 }

@@ -25,7 +25,7 @@ export const JOIN_STEPS: readonly { id: JoinStepId; label: string }[] = [
   { id: 'agentRunning', label: 'Agent running' },
   { id: 'clientCsrApproved', label: 'Client CSR approved' },
   { id: 'agentKubeconfigWritten', label: 'Agent kubeconfig written' },
-  { id: 'servingCsrPending', label: 'Serving CSR pending' },
+  { id: 'servingCsrPending', label: 'Serving CSR requested' },
   { id: 'servingCsrApproved', label: 'Serving CSR approved' },
   { id: 'servingCertWritten', label: 'Serving certificate written' },
   { id: 'nodeReady', label: 'Node registered / Ready' },
@@ -63,6 +63,11 @@ export interface JoinFacts {
   clientCsr: CsrFact;
   servingCsr: CsrFact;
   node: { registered: boolean; ready?: boolean; reason?: string; message?: string; heartbeat?: Date };
+  /**
+   * Whether the API server answers (from the watches that report CSRs, tokens and the Node). While it does not,
+   * nothing above is current: the node's Ready may be long gone. `message` says why, in one line.
+   */
+  apiServer: { reachable: boolean; message?: string };
 }
 
 export type JoinEvent =
@@ -76,7 +81,9 @@ export type JoinEvent =
   /** A CSR from the informer/API; `deleted` when it went away. Unrelated names are ignored. */
   | { type: 'csr'; csr: Pick<CsrInfo, 'name' | 'state'>; deleted?: boolean }
   /** `heartbeat`: the Ready condition's lastHeartbeatTime (written by the agent, on this machine's clock). */
-  | { type: 'node'; name: string; registered: boolean; ready?: boolean; reason?: string; message?: string; heartbeat?: Date };
+  | { type: 'node'; name: string; registered: boolean; ready?: boolean; reason?: string; message?: string; heartbeat?: Date }
+  /** The API server stopped (or started again) answering the watches. */
+  | { type: 'apiServer'; reachable: boolean; message?: string };
 
 export const TAIL_LINES = 20;
 
@@ -96,6 +103,7 @@ export function initialJoinFacts(r: Pick<ResolvedAgentOptions, 'clientCsrName' |
     clientCsr: 'absent',
     servingCsr: 'absent',
     node: { registered: false },
+    apiServer: { reachable: true },
   };
 }
 
@@ -132,6 +140,9 @@ export function applyJoinEvent(f: JoinFacts, e: JoinEvent): JoinFacts {
     case 'node':
       if (e.name !== f.nodeName) return f;
       return { ...f, node: { registered: e.registered, ready: e.ready, reason: e.reason, message: e.message, heartbeat: e.heartbeat } };
+    case 'apiServer':
+      if (f.apiServer.reachable === e.reachable && f.apiServer.message === e.message) return f;
+      return { ...f, apiServer: { reachable: e.reachable, message: e.message } };
   }
 }
 
@@ -165,6 +176,11 @@ export interface JoinProgress {
   /** Set when the serving CSR waits for a person: Approve it by this name. */
   approve?: { csrName: string };
   failure?: JoinFailure;
+  /**
+   * Set while the API server does not answer and the agent runs: what is shown may be stale (a Ready node goes
+   * NotReady when its agent cannot reach the API server). One line: why.
+   */
+  unreachable?: string;
 }
 
 const isApproved = (s: CsrFact) => s === 'approved' || s === 'issued';
@@ -308,7 +324,9 @@ export function deriveJoinProgress(f: JoinFacts): JoinProgress {
   else phase = 'idle';
 
   const current = done.nodeReady ? undefined : firstOpen;
-  return { phase, steps, current, approve, failure };
+  const unreachable =
+    !f.apiServer.reachable && f.agent.state === 'running' && phase !== 'failed' ? `The API server is unreachable${f.apiServer.message ? ` (${f.apiServer.message})` : ''}.` : undefined;
+  return { phase, steps, current, approve, failure, ...(unreachable ? { unreachable } : {}) };
 }
 
 function stepDetail(id: JoinStepId, f: JoinFacts): string | undefined {
@@ -322,6 +340,7 @@ function stepDetail(id: JoinStepId, f: JoinFacts): string | undefined {
       return f.servingCsr !== 'absent' ? `${f.servingCsrName}: ${f.servingCsr}` : undefined;
     case 'nodeReady':
       if (!f.node.registered) return undefined;
+      if (!f.apiServer.reachable) return `${f.nodeName}: unknown, the API server is unreachable`;
       if (!f.node.ready) return `${f.nodeName} registered, not Ready${f.node.reason ? ` (${f.node.reason})` : ''}`;
       return heartbeatIsFresh(f) ? `${f.nodeName} Ready` : `${f.nodeName} Ready from an earlier run`;
     default:
