@@ -149,6 +149,23 @@ void test('kubeconfig target exists → the agent skips bootstrapping; offer to 
   assert.match(f2.message, /whatever credentials it holds/);
 });
 
+void test('an agent kubeconfig for another cluster (a recreated cluster, a restarted playground) is an error with Move It Aside, before start', async () => {
+  const kc = join(dir, 'other-cluster-kubeconfig');
+  const agentKubeconfig = (server: string) => JSON.stringify({
+    'current-context': 'krustlet',
+    contexts: [{ name: 'krustlet', context: { cluster: 'krustlet', user: 'krustlet' } }],
+    clusters: [{ name: 'krustlet', cluster: { server } }],
+  });
+  writeFileSync(kc, agentKubeconfig('https://127.0.0.1:41953'));
+  const f = one(await runAgentChecks(resolveAgentOptions(opts({ kubeconfig: kc }), host()), deps({ cluster: fakeCluster({ tokens: [] }) })), 'kubeconfig-exists');
+  assert.equal(f.severity, 'error');
+  assert.match(f.message, /is for another cluster \(https:\/\/127\.0\.0\.1:41953\), not https:\/\/127\.0\.0\.1:6443 \(the server of .*bootstrap\.conf\)/);
+  assert.deepEqual(f.fix && { id: f.fix.id, target: f.fix.target }, { id: 'move-kubeconfig-aside', target: kc });
+  // the same cluster: the usual warning (the agent skips bootstrapping), not the error
+  writeFileSync(kc, agentKubeconfig('https://127.0.0.1:6443/'));
+  assert.equal(one(await runAgentChecks(resolveAgentOptions(opts({ kubeconfig: kc }), host()), deps()), 'kubeconfig-exists').severity, 'warning');
+});
+
 void test('stale CSRs: <hostname>-tls → error with delete; <node-name> from an earlier run → warning, denied → error', async () => {
   const fs = await runAgentChecks(resolveAgentOptions(opts(), host()), deps({ cluster: fakeCluster({ csrs: { 'Box-tls': 'pending', box: 'issued' } }) }));
   const s = one(fs, 'stale-serving-csr');

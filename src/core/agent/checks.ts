@@ -231,12 +231,42 @@ async function checkToken(info: BootstrapFileInfo, r: ResolvedAgentOptions, kube
   return ok('token', `Token ${id} is valid${t.expiration ? ` until ${t.expiration.toISOString()}` : ' (no expiry)'}.`);
 }
 
-async function checkKubeconfig(r: ResolvedAgentOptions, kubeconfigExists: boolean): Promise<AgentCheckFinding> {
+/** The agent kubeconfig's shape (the agent writes JSON: cluster, user and context all named `krustlet`). */
+interface AgentKubeconfigDoc {
+  'current-context'?: string;
+  contexts?: { name?: string; context?: { cluster?: string } }[];
+  clusters?: { name?: string; cluster?: { server?: string } }[];
+}
+
+/** The server of the kubeconfig's current context (else of its only cluster). */
+function serverOf(doc: AgentKubeconfigDoc): string | undefined {
+  const context = doc.contexts?.find((c) => c.name === doc['current-context'])?.context;
+  const cluster = doc.clusters?.find((c) => c.name === context?.cluster) ?? (doc.clusters?.length === 1 ? doc.clusters[0] : undefined);
+  return cluster?.cluster?.server;
+}
+
+/**
+ * An existing agent kubeconfig makes the agent skip bootstrapping. One for another cluster (a cluster that was
+ * recreated, a playground restarted on a new port) is a dead end: the agent connects to a server that is gone,
+ * so it is an error with the fix offered before start. `expected` is the server bootstrap.conf names, else the
+ * selected context's.
+ */
+async function checkKubeconfig(r: ResolvedAgentOptions, kubeconfigExists: boolean, expected?: { server: string; from: string }): Promise<AgentCheckFinding> {
   if (!kubeconfigExists) return ok('kubeconfig-exists', `The agent will bootstrap and write its kubeconfig to ${r.kubeconfig}.`);
+  const moveAside: AgentFix = { id: 'move-kubeconfig-aside', label: 'Move It Aside', target: r.kubeconfig };
   let shape = '';
   try {
-    const doc = JSON.parse(await fs.readFile(r.kubeconfig, 'utf8')) as { 'current-context'?: string };
+    const doc = JSON.parse(await fs.readFile(r.kubeconfig, 'utf8')) as AgentKubeconfigDoc;
     if (doc['current-context'] !== 'krustlet') shape = ' It does not look like one the agent wrote (no context "krustlet"): the agent would run with whatever credentials it holds.';
+    const server = serverOf(doc);
+    if (server && expected && normalizeServer(server) !== normalizeServer(expected.server)) {
+      return {
+        id: 'kubeconfig-exists',
+        severity: 'error',
+        message: `The agent kubeconfig ${r.kubeconfig} is for another cluster (${server}), not ${expected.server} (${expected.from}): the agent would skip bootstrapping and connect there. Move it aside so that the agent bootstraps against this cluster.`,
+        fix: moveAside,
+      };
+    }
   } catch {
     shape = ' It is not a JSON kubeconfig the agent wrote: the agent would run with whatever credentials it holds.';
   }
@@ -244,7 +274,7 @@ async function checkKubeconfig(r: ResolvedAgentOptions, kubeconfigExists: boolea
     id: 'kubeconfig-exists',
     severity: 'warning',
     message: `The agent kubeconfig ${r.kubeconfig} already exists, so the agent will skip bootstrapping and use it.${shape}`,
-    fix: { id: 'move-kubeconfig-aside', label: 'Move It Aside', target: r.kubeconfig },
+    fix: moveAside,
   };
 }
 
@@ -403,7 +433,12 @@ export async function runAgentChecks(r: ResolvedAgentOptions, deps: AgentCheckDe
       });
     } else out.push(ok('other-cluster', `The bootstrap config is for the selected context's cluster (${deps.cluster.server}).`));
   }
-  out.push(await checkKubeconfig(r, kubeconfigExists));
+  const expected = info?.server
+    ? { server: info.server, from: `the server of ${r.bootstrapFile}` }
+    : deps.cluster
+      ? { server: deps.cluster.server, from: `context '${deps.cluster.contextName}'` }
+      : undefined;
+  out.push(await checkKubeconfig(r, kubeconfigExists, expected));
   out.push(...(await checkCsrs(r, kubeconfigExists, certExists, deps)));
   out.push(await checkNodeIp(r, deps));
   out.push(...(await checkDataDir(r)));
