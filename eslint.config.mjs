@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['out/**', 'dist/**', 'node_modules/**', '.vscode-test/**', 'test/fixtures/workspaces/**', '**/*.mjs', '**/*.js'] },
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', '.vscode-test/**', 'test/fixtures/workspaces/**', '**/*.mjs', '**/*.js', '**/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -31,6 +31,18 @@ export default tseslint.config(
         paths: [{ name: 'vscode', message: 'src/core and src/cli must not depend on VS Code.' }],
         patterns: [{ group: ['@kubernetes/client-node'], message: 'Use src/core/cluster: it is the one adapter that owns @kubernetes/client-node.' }],
       }],
+    },
+  },
+  {
+    // Inside the adapter, client-node's code is reached only through loadKube() in connect.ts: the bundles
+    // load it from dist/kube.js, which exports only what KubeModule names (scripts/build.mjs).
+    files: ['src/core/cluster/**/*.ts'],
+    ignores: ['src/core/cluster/connect.ts'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        { selector: "ImportExpression[source.value='@kubernetes/client-node']", message: 'Load client-node with loadKube() (connect.ts): dist/kube.js has only what KubeModule names.' },
+        { selector: "ImportDeclaration[source.value='@kubernetes/client-node'][importKind!='type']", message: 'Only type imports of client-node here; load it with loadKube() (connect.ts).' },
+      ],
     },
   },
   {

@@ -41,6 +41,7 @@ import { createInterface } from 'node:readline';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, groupAlive, killGroup, pidAlive } from './lib/process.cjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CACHE = process.env.KRUSTLET_CACHE || join(homedir(), '.cache', 'krustlet-bootstrap');
@@ -112,18 +113,10 @@ function spawnGroup(cmd, args, opts = {}) {
   return child;
 }
 
-function groupAlive(pid) {
-  try { process.kill(-pid, 0); return true; } catch { return false; }
-}
-
-async function killGroup(child, graceMs = 5000) {
+/** Stops a child's process group (scripts/lib/process.cjs) and waits for its exit event. */
+async function stopChild(child, graceMs = 5000) {
   if (!child?.pid) return;
-  const pid = child.pid;
-  try { process.kill(-pid, 'SIGTERM'); } catch { return; }
-  const until = Date.now() + graceMs;
-  while (groupAlive(pid) && Date.now() < until) await sleep(100);
-  if (groupAlive(pid)) { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } }
-  while (groupAlive(pid) && Date.now() < until + 2000) await sleep(50);
+  await killGroup(child.pid, graceMs);
   await Promise.race([child.exited, sleep(1000)]);
 }
 
@@ -151,13 +144,6 @@ function portFree(port) {
     const s = createServer();
     s.once('error', () => res(false));
     s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
-  });
-}
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
   });
 }
 function httpStatus(url) {
@@ -439,10 +425,6 @@ function watchControlPlane(cp) {
   timer.unref();
 }
 
-function pidAlive(pid) {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-}
-
 async function offerRevive(dead) {
   const command = `node ${join(ROOT, 'scripts', 'cluster', 'controlplane.mjs')} revive --dir ${clusterDir}`;
   for (;;) {
@@ -489,7 +471,7 @@ function stopAll(reason) {
     stopping = true;
     if (reason) note(reason);
     // Whatever step is running (build, provisioning, control plane start) and code-server.
-    await Promise.all([...children].map((child) => killGroup(child)));
+    await Promise.all([...children].map((child) => stopChild(child)));
     if (clusterStarted && clusterDir) {
       note('stopping the control plane');
       const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'cluster', 'controlplane.mjs'), 'stop', '--dir', clusterDir],

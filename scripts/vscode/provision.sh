@@ -94,7 +94,8 @@ ripgrep_asset() {
   echo "$out"
 }
 
-free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+LIB_PROCESS="$(cd "$(dirname "$0")/.." && pwd)/lib/process.cjs"
+free_port() { node -e 'require(process.argv[1]).freePort().then((p) => console.log(p))' "$LIB_PROCESS"; }
 
 verify_starts() { # $1 = prefix dir
   local p="$1" port dir pid ok=1

@@ -183,8 +183,3 @@ export async function moveAside(path: string): Promise<string> {
   await fs.rm(path);
   return to;
 }
-
-/** Removes a file we wrote (rollback); never throws. */
-export async function removeQuietly(path: string): Promise<void> {
-  await fs.rm(path, { force: true }).catch(() => undefined);
-}

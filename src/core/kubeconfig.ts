@@ -164,7 +164,7 @@ function parseFile(file: string): Record<string, unknown> {
 }
 
 /** Reads and merges the kubeconfig files: for each name the first definition wins, as in kubectl. */
-export function readKubeconfig(source: KubeconfigSource = {}): MergedKubeconfig {
+function readKubeconfig(source: KubeconfigSource = {}): MergedKubeconfig {
   const files = kubeconfigFiles(source);
   const merged: MergedKubeconfig = { files, clusters: new Map(), users: new Map(), contexts: new Map() };
   for (const file of files) {
@@ -208,7 +208,7 @@ function contextInfo(m: MergedKubeconfig, name: string, ctx: RawContext): Contex
 }
 
 /** Every context, the current one first, then by name. */
-export function contextsOf(m: MergedKubeconfig): ContextInfo[] {
+function contextsOf(m: MergedKubeconfig): ContextInfo[] {
   const all = [...m.contexts].map(([name, ctx]) => contextInfo(m, name, ctx));
   return all.sort((a, b) => Number(b.current) - Number(a.current) || a.name.localeCompare(b.name));
 }
@@ -291,8 +291,8 @@ export function readCaData(k: Pick<LoadedKubeconfig, 'cluster' | 'clusterName'>)
   return typeof data === 'string' && data ? data.replace(/\s+/g, '') : undefined;
 }
 
-export const BOOTSTRAP_USER = 'tls-bootstrap-token-user';
-export const BOOTSTRAP_CONTEXT = 'tls-bootstrap-token-user@kubernetes';
+const BOOTSTRAP_USER = 'tls-bootstrap-token-user';
+const BOOTSTRAP_CONTEXT = 'tls-bootstrap-token-user@kubernetes';
 
 export interface BootstrapClusterInfo {
   clusterName: string;

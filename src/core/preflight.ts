@@ -102,7 +102,7 @@ async function checkPermission(cluster: Cluster, p: PermissionCheck): Promise<Pr
 }
 
 /** Which of kubeadm's bindings are missing (by effect: any binding of that role to that group counts). */
-export async function checkBootstrapBindings(cluster: Cluster): Promise<PreflightFinding[]> {
+async function checkBootstrapBindings(cluster: Cluster): Promise<PreflightFinding[]> {
   let bindings;
   try {
     bindings = await cluster.listClusterRoleBindings();

@@ -9,13 +9,13 @@ import type { BootstrapToken } from './types';
 export type { BootstrapToken } from './types';
 
 export const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-export const TOKEN_ID_RE = /^[a-z0-9]{6}$/;
+const TOKEN_ID_RE = /^[a-z0-9]{6}$/;
 export const TOKEN_RE = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
 export const TOKEN_SECRET_TYPE = 'bootstrap.kubernetes.io/token';
 export const TOKEN_NAMESPACE = 'kube-system';
 export const DEFAULT_EXTRA_GROUP = 'system:bootstrappers:kubeadm:default-node-token';
-export const DEFAULT_USAGES = ['authentication', 'signing'] as const;
-export const KNOWN_USAGES = ['authentication', 'signing'];
+const DEFAULT_USAGES = ['authentication', 'signing'] as const;
+const KNOWN_USAGES = ['authentication', 'signing'];
 /** Krustlet's script: now + 1 hour. */
 export const DEFAULT_TTL_SECONDS = 3600;
 /** kubeadm's validation of extra groups. */
@@ -32,7 +32,7 @@ const NODE_NAME_RE = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a
  * `n` characters from [a-z0-9]. `crypto.randomInt` draws uniformly (it rejects out-of-range
  * samples internally), so there is no modulo bias.
  */
-export function randomTokenString(n: number): string {
+function randomTokenString(n: number): string {
   let s = '';
   for (let i = 0; i < n; i++) s += TOKEN_ALPHABET[randomInt(TOKEN_ALPHABET.length)];
   return s;
@@ -185,7 +185,7 @@ export interface TokenSecretManifest {
   stringData: Record<string, string>;
 }
 
-export function validateExtraGroups(groups: string[]): void {
+function validateExtraGroups(groups: string[]): void {
   for (const g of groups) {
     if (!EXTRA_GROUP_RE.test(g)) {
       throw new KrustletError(
@@ -198,7 +198,7 @@ export function validateExtraGroups(groups: string[]): void {
   }
 }
 
-export function validateUsages(usages: string[]): void {
+function validateUsages(usages: string[]): void {
   for (const u of usages) {
     if (!KNOWN_USAGES.includes(u)) {
       throw new KrustletError('invalid-argument', `Unknown token usage '${u}'.`, `Usages are: ${KNOWN_USAGES.join(', ')}.`, { fix: { kind: 'fix-input', data: { input: 'usages' } } });

@@ -10,7 +10,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { freePort } from './process';
+import { freePort, signalGroup } from './process';
 
 export const DEFAULT_VSCODE_VERSIONS = ['4.100.3', '4.139.1'];
 
@@ -111,12 +111,7 @@ function installExitHook(): void {
 }
 
 function killGroup(p: ChildProcess, sig: NodeJS.Signals): void {
-  if (p.pid === undefined) return;
-  try {
-    process.kill(-p.pid, sig);
-  } catch {
-    try { p.kill(sig); } catch { /* already gone */ }
-  }
+  signalGroup(p.pid, sig);
 }
 
 const DEFAULT_SETTINGS: Record<string, unknown> = {

@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { killGroupsSync } from './process';
 
 export interface ControlPlane {
   /** Folder holding admin.kubeconfig, state.json, pki/, logs/, etcd/. */
@@ -88,18 +89,6 @@ export async function provisionControlPlaneBinaries(): Promise<string> {
 const running = new Map<string, Record<string, number>>();
 let hooked = false;
 
-function groupGone(pid: number): boolean {
-  try { process.kill(-pid, 0); return false; } catch (e) { return (e as NodeJS.ErrnoException).code === 'ESRCH'; }
-}
-
-/** SIGKILL every process group, then block (at most ~2 s) until they are gone: exit handlers cannot await. */
-function killGroupsSync(pids: number[]): void {
-  for (const pid of pids) {
-    try { process.kill(-pid, 'SIGKILL'); } catch { /* already gone */ }
-  }
-  const nap = new Int32Array(new SharedArrayBuffer(4));
-  for (let i = 0; i < 100 && !pids.every(groupGone); i++) Atomics.wait(nap, 0, 0, 20);
-}
 
 // Temp folders made by startControlPlane and not yet removed by stop().
 const ownDirs = new Set<string>();

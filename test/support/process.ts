@@ -1,20 +1,14 @@
-/** Small helpers shared by the test tiers: a free loopback port, and running the built CLI. */
+/**
+ * Small helpers shared by the test tiers: a free loopback port and process groups (the same code the
+ * scripts use: scripts/lib/process.cjs), and running the built CLI.
+ */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => res(port));
-    });
-  });
-}
+// Plain CommonJS shared with the build-free scripts; from out/test/support/ it is three folders up.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const shared = require(resolve(__dirname, '../../../scripts/lib/process.cjs')) as typeof import('../../scripts/lib/process.cjs');
+export const { freePort, groupAlive, pidAlive, signalGroup, killGroup, killGroupsSync } = shared;
 
 /** dist/cli.js, as built by `npm run build` (from out/test/support/). */
 export const CLI = resolve(__dirname, '../../../dist/cli.js');

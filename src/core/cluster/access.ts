@@ -1,5 +1,5 @@
 /** "May I?" (SelfSubjectAccessReview) and "who is this token?" (TokenReview). */
-import type { Transport } from './connect';
+import type { Transport } from './transport';
 
 export interface AccessAttributes {
   verb: string;

@@ -4,8 +4,8 @@
  * requests go through a small JSON transport with a hard timeout so nothing ever hangs.
  * client-node is loaded lazily (`await import`) so the extension activates fast.
  */
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as http from 'node:http';
+import type * as https from 'node:https';
 import { accessSync, constants as fsc } from 'node:fs';
 import type * as K8s from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { KrustletError } from '../errors';
@@ -16,9 +16,9 @@ import { formatToken } from '../token';
 import type { BootstrapToken, ContextInfo, CsrInfo, TokenInfo } from '../types';
 import { accessReview, tokenReview, type AccessAttributes, type AccessResult, type TokenReviewResult } from './access';
 import { approveCsr, createCsr, deleteCsr, denyCsr, getCsr, getCsrCertificate, listCsrs, type CreateCsrOptions } from './csr';
-import { httpError, networkError, timeoutError, type ApiStatus, type RequestDescription } from './errors';
 import { createClusterRoleBinding, getClusterRoleBinding, listClusterRoleBindings, type ClusterRoleBindingInfo } from './rbac';
 import { createTokenSecret, deleteToken, listTokens, type ListTokensOptions } from './tokens';
+import { Transport, type Prepared } from './transport';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 
@@ -41,98 +41,6 @@ export interface ConnectOptions extends KubeconfigSource {
   timeoutMs?: number;
 }
 
-interface Prepared {
-  agent?: http.Agent;
-  headers: Record<string, string>;
-  auth?: string;
-}
-
-export interface RequestOptions {
-  body?: unknown;
-  query?: Record<string, string | number | boolean | undefined>;
-  contentType?: string;
-  timeoutMs?: number;
-}
-
-/** JSON over HTTP(S) to the API server with the context's credentials and a hard timeout. */
-export class Transport {
-  constructor(
-    readonly server: string,
-    private readonly prepare: () => Promise<Prepared>,
-    readonly timeoutMs: number,
-    readonly logger: Logger,
-    readonly who: string,
-  ) {}
-
-  async request<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
-    const desc: RequestDescription = { method, path, server: this.server, who: this.who };
-    let prepared: Prepared;
-    try {
-      prepared = await this.prepare();
-    } catch (e) {
-      if (e instanceof KrustletError) throw e;
-      throw new KrustletError(
-        'unauthorized',
-        `Getting credentials for ${this.who} failed: ${String((e as Error).message ?? e).replace(/\s+/g, ' ').slice(0, 300)}.`,
-        'Check the user entry of the kubeconfig (certificate files, exec plugin, login).',
-        { cause: e, fix: { kind: 'check-credentials' } },
-      );
-    }
-    const url = new URL(this.server + path);
-    for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const payload = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
-    const headers: Record<string, string | number> = { ...prepared.headers, Accept: 'application/json', 'User-Agent': 'krustlet-bootstrap' };
-    if (payload) {
-      headers['Content-Type'] = o.contentType ?? 'application/json';
-      headers['Content-Length'] = payload.length;
-    }
-    const lib = url.protocol === 'http:' ? http : https;
-    const ms = o.timeoutMs ?? this.timeoutMs;
-    const started = Date.now();
-    return new Promise<T>((resolve, reject) => {
-      let done = false;
-      const finish = (err: Error | undefined, value?: T) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        if (err) reject(err);
-        else resolve(value as T);
-      };
-      let req: http.ClientRequest;
-      try {
-        req = lib.request(url, { method, headers, agent: prepared.agent, auth: prepared.auth }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', (e) => finish(networkError(e, desc)));
-          res.on('end', () => {
-            const raw = Buffer.concat(chunks).toString('utf8');
-            const status = res.statusCode ?? 0;
-            let json: unknown;
-            try {
-              json = raw ? JSON.parse(raw) : undefined;
-            } catch {
-              json = undefined;
-            }
-            this.logger.debug(`${method} ${url.pathname}${url.search} → ${status} (${Date.now() - started} ms)`);
-            if (status >= 200 && status < 300) finish(undefined, json as T);
-            else finish(httpError(status, json as ApiStatus | undefined, raw, desc));
-          });
-        });
-      } catch (e) {
-        reject(networkError(e, desc));
-        return;
-      }
-      const timer = setTimeout(() => {
-        this.logger.debug(`${method} ${url.pathname} → no answer after ${ms} ms`);
-        finish(timeoutError(desc, ms));
-        req.destroy();
-      }, ms);
-      req.on('error', (e) => finish(networkError(e, desc)));
-      req.end(payload);
-    });
-  }
-}
-
 /** A connection to one cluster through one context. Plain data in and out; no client-node types. */
 export class Cluster {
   #kc: KubeConfig;
@@ -146,9 +54,18 @@ export class Cluster {
     readonly logger: Logger,
     readonly timeoutMs: number,
     who?: string,
+    transport?: Transport,
   ) {
     this.#kc = kc;
-    this.transport = new Transport(this.server, () => prepareFromKubeConfig(this.#kc), timeoutMs, logger, who ?? `context '${loaded.context.name}'`);
+    this.transport = transport ?? new Transport(this.server, () => prepareFromKubeConfig(this.#kc), timeoutMs, logger, who ?? `context '${loaded.context.name}'`);
+  }
+
+  /**
+   * The same connection whose every request (and every connection derived from it, see asToken)
+   * stops at once when `signal` aborts: how a use case is cancelled (Ctrl-C, VS Code closing).
+   */
+  withSignal(signal: AbortSignal): Cluster {
+    return new Cluster(this.#kc, this.loaded, this.caData, this.logger, this.timeoutMs, undefined, this.transport.withSignal(signal));
   }
 
   get context(): ContextInfo {
@@ -170,7 +87,7 @@ export class Cluster {
     const v = this.loaded.cluster['tls-server-name'];
     return typeof v === 'string' && v ? v : undefined;
   }
-  /** Only for src/core/cluster (e.g. the informer): the underlying client-node KubeConfig. */
+  /** Only for src/core/cluster (the informer's Watch): the underlying client-node KubeConfig. */
   kubeConfig(): KubeConfig {
     return this.#kc;
   }
@@ -196,7 +113,8 @@ export class Cluster {
       user: { token: t },
       contexts: [],
     };
-    return fromLoaded(loaded, this.caData, this.logger, this.timeoutMs, 'the bootstrap token');
+    const asToken = await fromLoaded(loaded, this.caData, this.logger, this.timeoutMs, 'the bootstrap token');
+    return this.transport.signal ? asToken.withSignal(this.transport.signal) : asToken;
   }
 
   // Tokens
@@ -254,11 +172,6 @@ export class Cluster {
   createClusterRoleBinding(b: ClusterRoleBindingInfo): Promise<'created' | 'exists'> {
     return createClusterRoleBinding(this.transport, b);
   }
-}
-
-/** Only for src/core/cluster: the client-node KubeConfig behind a Cluster. */
-export function kubeConfigOf(cluster: Cluster): KubeConfig {
-  return cluster.kubeConfig();
 }
 
 async function prepareFromKubeConfig(kc: KubeConfig): Promise<Prepared> {

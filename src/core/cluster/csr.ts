@@ -1,7 +1,7 @@
 /** certificates.k8s.io/v1 CertificateSigningRequests: list, get, approve/deny (via /approval), delete, create. */
 import { KrustletError, isKrustletError } from '../errors';
 import type { CsrCondition, CsrInfo, CsrState } from '../types';
-import type { Transport } from './connect';
+import type { Transport } from './transport';
 
 export const CSR_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 

@@ -10,16 +10,15 @@
  *  - a watch that stays silent longer than the server's own timeout is treated as dropped;
  *  - dispose() stops everything: the connection is aborted and no timer is left.
  *
- * Watches go through @kubernetes/client-node's `Watch` (loaded lazily) with the Cluster's KubeConfig;
+ * Watches go through @kubernetes/client-node's `Watch` (loaded lazily through loadKube(), like every use of client-node) with the Cluster's KubeConfig;
  * lists go through the Cluster's transport. Items are converted to plain types before anyone sees
  * them: a token Secret's secret never leaves this file.
  */
-import type { Watch as WatchType } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { describeError, KrustletError } from '../errors';
 import { silentLogger, type Logger } from '../log';
 import { TOKEN_NAMESPACE, TOKEN_SECRET_TYPE } from '../token';
 import type { CsrInfo, TokenInfo } from '../types';
-import { kubeConfigOf, type Cluster } from './connect';
+import { loadKube, type Cluster, type KubeModule } from './connect';
 import { CSR_PATH, toCsrInfo, type V1Csr } from './csr';
 import { secretToTokenInfo } from './tokens';
 
@@ -175,7 +174,7 @@ export function createInformer<R extends RawObject, T>(cluster: Cluster, spec: I
   let controller: AbortController | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let idleTimer: NodeJS.Timeout | undefined;
-  let watchFactory: WatchType | undefined;
+  let watchFactory: InstanceType<KubeModule['Watch']> | undefined;
 
   let resolveSynced!: () => void;
   let rejectSynced!: (e: unknown) => void;
@@ -351,8 +350,8 @@ export function createInformer<R extends RawObject, T>(cluster: Cluster, spec: I
   const watch = async (): Promise<void> => {
     const gen = ++generation;
     if (!watchFactory) {
-      const k8s = await import('@kubernetes/client-node');
-      watchFactory = new k8s.Watch(kubeConfigOf(cluster));
+      const k8s = await loadKube();
+      watchFactory = new k8s.Watch(cluster.kubeConfig());
     }
     if (disposed || gen !== generation) return;
     const timeoutSeconds = Math.round(watchTimeoutSeconds * (0.9 + Math.random() * 0.2));
@@ -530,14 +529,4 @@ export function createTokenInformer(cluster: Cluster, opts: InformerOptions<Toke
     },
     opts,
   );
-}
-
-/** Convenience: the CSR informer with handlers. */
-export function watchCsrs(cluster: Cluster, handlers: InformerHandlers<CsrInfo> & { logger?: Logger }): Informer<CsrInfo> {
-  return createCsrInformer(cluster, handlers);
-}
-
-/** Convenience: the token informer with handlers. */
-export function watchTokens(cluster: Cluster, handlers: InformerHandlers<TokenInfo> & { logger?: Logger }): Informer<TokenInfo> {
-  return createTokenInformer(cluster, handlers);
 }

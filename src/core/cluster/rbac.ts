@@ -1,6 +1,6 @@
 /** ClusterRoleBindings: read, list, create (idempotent). */
 import { isKrustletError } from '../errors';
-import type { Transport } from './connect';
+import type { Transport } from './transport';
 
 const CRB_PATH = '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings';
 

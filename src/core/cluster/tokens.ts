@@ -2,7 +2,7 @@
 import { KrustletError, isKrustletError } from '../errors';
 import { PINNED_NODE_ANNOTATION, TOKEN_NAMESPACE, TOKEN_SECRET_TYPE, secretNameFor, tokenExpired, tokenIdOf, type TokenSecretManifest } from '../token';
 import type { TokenInfo } from '../types';
-import type { Transport } from './connect';
+import type { Transport } from './transport';
 
 interface V1Secret {
   metadata?: { name?: string; creationTimestamp?: string; resourceVersion?: string; annotations?: Record<string, string> };
