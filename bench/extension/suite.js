@@ -146,7 +146,7 @@ async function connected(api) {
   const cfg = vscode.workspace.getConfiguration('krustlet');
   if (cfg.get('kubeconfig') !== kubeconfig) await cfg.update('kubeconfig', kubeconfig, vscode.ConfigurationTarget.Global);
   void api.service.ensureStarted();
-  await until('connected with both watches live', () => api.service.state.kind === 'connected' && api.service.csrWatch.state === 'live' && api.service.tokenWatch.state === 'live');
+  await until('connected with both watches live', () => api.service.state.kind === 'connected' && api.service.csrs.status.state === 'live' && api.service.tokens.status.state === 'live');
 }
 
 async function phaseBootstrap(api, counter) {
@@ -215,14 +215,13 @@ async function phaseCsr(api, counter) {
       const body = csrBody(name, makeCsrPem(`bench-lat-${run}-${i}`), { 'krustlet-bench': 'latency' });
       let resolveSeen;
       const seen = new Promise((res) => (resolveSeen = res));
-      const sub = api.tree.onDidApplyChange((c) => {
-        if (c.kind === 'csr' && c.name === name && api.tree.csrNode(name)) {
-          // visible: the group's children (what the view asks for next) include it, with its tree item built
-          const node = api.tree.getChildren(api.tree.csrsGroup).find((x) => x.info && x.info.name === name);
-          if (node) {
-            api.tree.getTreeItem(node);
-            resolveSeen(performance.now());
-          }
+      const sub = api.tree.onDidChangeTreeData((e) => {
+        if (e !== api.tree.csrsGroup && e !== undefined) return;
+        // visible: the refreshed group's children (what the view asks for next) include it, with its tree item built
+        const node = api.tree.getChildren(api.tree.csrsGroup).find((x) => x.kind === 'csr' && x.name === name);
+        if (node) {
+          api.tree.getTreeItem(node);
+          resolveSeen(performance.now());
         }
       });
       const t0 = performance.now();
@@ -237,9 +236,9 @@ async function phaseCsr(api, counter) {
     for (const name of names.slice(0, approvals)) {
       let resolveShown;
       const shown = new Promise((res) => (resolveShown = res));
-      const sub = api.tree.onDidApplyChange((c) => {
-        const node = api.tree.csrNode(name);
-        if (c.kind === 'csr' && c.name === name && node && node.info.state !== 'pending') resolveShown(performance.now());
+      const sub = api.tree.onDidChangeTreeData(() => {
+        const csr = api.service.csrs.get(name);
+        if (csr && csr.state !== 'pending' && api.tree.csrNode(name)) resolveShown(performance.now());
       });
       const t0 = performance.now();
       const r = await vscode.commands.executeCommand('krustlet.approveCsr', name, undefined, { confirm: true });
@@ -298,10 +297,11 @@ async function phaseScale(api, counter) {
   // time to first full tree: a fresh connection (lists + watches), both groups' children and their tree items
   let csrReset = 0;
   let tokenReset = 0;
-  const sub = api.tree.onDidApplyChange((c) => {
-    if (c.kind === 'csrs-reset') csrReset++;
-    if (c.kind === 'tokens-reset') tokenReset++;
-  });
+  // the lists arrived (a reset of a collection that has synced; stopping the old watch resets it too, empty)
+  const subs = [
+    api.service.csrs.onDidChange((c) => c.type === 'reset' && api.service.csrs.synced && csrReset++),
+    api.service.tokens.onDidChange((c) => c.type === 'reset' && api.service.tokens.synced && tokenReset++),
+  ];
   const t0 = performance.now();
   const rt0 = t0;
   void api.service.reconnect('bench: time to first full tree');
@@ -319,10 +319,10 @@ async function phaseScale(api, counter) {
   for (const n of api.tree.getChildren(api.tree.csrsGroup)) api.tree.getTreeItem(n);
   breakdown.rerenderCsrGroupMs = r1(performance.now() - t2);
   const firstLoad = counter.since(rt0).map(short);
-  const scaleCsrs = csrNodes.filter((n) => n.info && n.info.name.startsWith('bench-scale-')).length;
+  const scaleCsrs = csrNodes.filter((n) => n.kind === 'csr' && n.name.startsWith('bench-scale-')).length;
   const scaleTokens = tokenNodes.length;
-  sub.dispose();
-  await until('watches live', () => api.service.csrWatch.state === 'live' && api.service.tokenWatch.state === 'live');
+  for (const d of subs) d.dispose();
+  await until('watches live', () => api.service.csrs.status.state === 'live' && api.service.tokens.status.state === 'live');
   const after = memory();
 
   // K incremental updates (label patches by another process) → MODIFIED events applied to the tree
@@ -331,18 +331,21 @@ async function phaseScale(api, counter) {
   let lastAt = 0;
   let resolveAll;
   const all = new Promise((res) => (resolveAll = res));
-  const sub2 = api.tree.onDidApplyChange((c) => {
-    if (c.kind === 'csrs-reset' || c.kind === 'connection') resets++;
-    if (c.kind === 'csr' && c.op === 'modified' && c.name.startsWith('bench-scale-')) {
+  // an update applied to the tree = the tree's change event for that request's element
+  const subs2 = [
+    api.service.onDidChangeConnection(() => resets++),
+    api.service.csrs.onDidChange((c) => c.type === 'reset' && resets++),
+    api.tree.onDidChangeTreeData((e) => {
+      if (!e || Array.isArray(e) || e.kind !== 'csr' || !e.name.startsWith('bench-scale-')) return;
       modified++;
       lastAt = Date.now();
       if (modified >= updates) resolveAll();
-    }
-  });
+    }),
+  ];
   const u0 = performance.now();
   const upd = await node([populate, '--state', stateDir, '--update', String(updates)]);
   await Promise.race([all, sleep(120_000)]);
-  sub2.dispose();
+  for (const d of subs2) d.dispose();
   const startedAt = upd.starts[0];
   const seconds = (lastAt - startedAt) / 1000;
   const during = counter.since(u0);

@@ -1,26 +1,21 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
+import { connect, type Cluster } from '../core/cluster';
+import { createCsrInformer, createTokenInformer } from '../core/cluster/informer';
 import { describeError, isKrustletError, KrustletError } from '../core/errors';
 import type { Logger } from '../core/log';
 import type { CsrInfo, PreflightFinding, TokenInfo } from '../core/types';
-import { contextSetting, expectedHostnamesSetting, kubeconfigFiles, kubeconfigSetting } from './config';
-import { BuiltinCommands, type ConnectionKind, ContextKeys, StateKeys } from './constants';
-import { type Cluster, connectCluster, startWatch, type WatchState } from './coreAdapter';
+import { LiveCollection } from './collection';
+import { affects, affectsConnection, contextSetting, expectedHostnamesSetting, kubeconfigFiles, kubeconfigSetting } from './config';
+import { BuiltinCommands, type ConnectionKind, ContextKeys, Settings, StateKeys } from './constants';
 
 /**
- * The one connection to the cluster the view shows: which context, whether it is reachable, and the
- * live CSRs and bootstrap tokens kept current by list+watch informers. Views and commands read it;
- * it says what changed through {@link onDidChange}, one item at a time.
+ * The one connection to the cluster the extension works with: which context, whether it is
+ * reachable, and its live collections. Each collection is read straight from its list+watch
+ * informer — the only copy of a CSR or a token in the extension — and says what changed through
+ * its own `onDidChange`. Who may change what: only this class connects, reconnects and starts or
+ * stops the informers; everybody else reads.
  */
-export type ModelChange =
-  | { kind: 'connection' }
-  | { kind: 'csr'; op: 'added' | 'modified' | 'deleted'; name: string }
-  | { kind: 'csrs-reset' }
-  | { kind: 'csrs-state' }
-  | { kind: 'token'; op: 'added' | 'modified' | 'deleted'; id: string }
-  | { kind: 'tokens-reset' }
-  | { kind: 'tokens-state' };
-
 export interface ConnectionState {
   kind: ConnectionKind;
   /** One line for the view / log when not connected. */
@@ -28,30 +23,25 @@ export interface ConnectionState {
   error?: unknown;
 }
 
-export interface WatchStatus {
-  state: WatchState;
-  /** The last error while reconnecting, as one line. */
-  message?: string;
-  /** The watch cannot run (e.g. 403 listing Secrets in kube-system). */
-  forbidden?: boolean;
-}
-
 export class ClusterService implements vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<ModelChange>();
-  readonly onDidChange = this.emitter.event;
+  private readonly connectionEmitter = new vscode.EventEmitter<ConnectionState>();
+  /** The connection changed: connecting, connected (to another cluster, maybe), or why not. */
+  readonly onDidChangeConnection = this.connectionEmitter.event;
+  private readonly hostnamesEmitter = new vscode.EventEmitter<void>();
+  /** {@link expectedHostnames} changed (the setting, or a hostname Start Agent remembered). */
+  readonly onDidChangeExpectedHostnames = this.hostnamesEmitter.event;
 
   state: ConnectionState = { kind: 'idle' };
   cluster?: Cluster;
-  readonly csrs = new Map<string, CsrInfo>();
-  readonly tokens = new Map<string, TokenInfo>();
-  csrWatch: WatchStatus = { state: 'connecting' };
-  tokenWatch: WatchStatus = { state: 'connecting' };
+  /** CertificateSigningRequests, by name. */
+  readonly csrs: LiveCollection<CsrInfo>;
+  /** Bootstrap tokens (Secrets in kube-system, never with their secret), by token id. */
+  readonly tokens: LiveCollection<TokenInfo>;
 
   private generation = 0;
   /** The last clean preflight of {@link cluster} (see {@link cleanPreflight}); never a failing one. */
   private preflight?: { cluster: Cluster; findings: PreflightFinding[]; at: number };
   private connecting?: Promise<void>;
-  private watches: vscode.Disposable[] = [];
   private fileWatchers: vscode.Disposable[] = [];
   private reconnectTimer?: NodeJS.Timeout;
   private readonly disposables: vscode.Disposable[] = [];
@@ -60,7 +50,18 @@ export class ClusterService implements vscode.Disposable {
     private readonly log: Logger,
     private readonly workspaceState: vscode.Memento,
   ) {
-    this.disposables.push(this.emitter);
+    this.csrs = new LiveCollection('CSR', (c, logger) => createCsrInformer(c, { logger }), log, (c) => `${c.name} (${c.state})`);
+    this.tokens = new LiveCollection('Bootstrap token', (c, logger) => createTokenInformer(c, { logger }), log, (t) => t.id);
+    this.disposables.push(
+      this.connectionEmitter,
+      this.hostnamesEmitter,
+      this.csrs,
+      this.tokens,
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (affectsConnection(e)) this.scheduleReconnect('settings changed');
+        if (affects(e, Settings.expectedHostnames)) this.hostnamesEmitter.fire();
+      }),
+    );
     void this.setContextKey('idle');
   }
 
@@ -77,10 +78,6 @@ export class ClusterService implements vscode.Disposable {
     this.stopWatches();
     this.invalidatePreflight('reconnecting');
     this.cluster = undefined;
-    this.csrs.clear();
-    this.tokens.clear();
-    this.csrWatch = { state: 'connecting' };
-    this.tokenWatch = { state: 'connecting' };
     this.setState({ kind: 'connecting' });
     this.watchKubeconfigFiles();
     const run = this.doConnect(gen).finally(() => {
@@ -92,7 +89,7 @@ export class ClusterService implements vscode.Disposable {
 
   private async doConnect(gen: number): Promise<void> {
     try {
-      const cluster = await connectCluster({ kubeconfigPath: kubeconfigSetting(), context: contextSetting(), logger: this.log });
+      const cluster = await connect({ kubeconfigPath: kubeconfigSetting(), context: contextSetting(), logger: this.log });
       if (gen !== this.generation) return;
       // A one-item list to learn whether the server is there and lets us read CSRs; the watches list in full themselves.
       await cluster.listCsrs({ limit: 1 });
@@ -100,7 +97,8 @@ export class ClusterService implements vscode.Disposable {
       this.cluster = cluster;
       this.log.info(`Connected to ${cluster.server} (context ${cluster.context.name}).`);
       this.setState({ kind: 'connected' });
-      this.startWatches(cluster, gen);
+      this.csrs.start(cluster);
+      this.tokens.start(cluster);
     } catch (e) {
       if (gen !== this.generation) return;
       const kind = classify(e);
@@ -147,63 +145,9 @@ export class ClusterService implements vscode.Disposable {
     this.log.debug(`Preflight result dropped (${why}).`);
   }
 
-  private startWatches(cluster: Cluster, gen: number): void {
-    const live = () => gen === this.generation;
-    this.watches.push(
-      startWatch(cluster, 'csrs', this.log, {
-        reset: (items) => {
-          if (!live()) return;
-          this.csrs.clear();
-          for (const c of items) this.csrs.set(c.name, c);
-          this.emitter.fire({ kind: 'csrs-reset' });
-        },
-        upsert: (item, op) => {
-          if (!live()) return;
-          this.log.debug(`CSR ${item.name} ${op} (${item.state}).`);
-          this.csrs.set(item.name, item);
-          this.emitter.fire({ kind: 'csr', op, name: item.name });
-        },
-        remove: (name) => {
-          if (!live()) return;
-          if (this.csrs.delete(name)) this.emitter.fire({ kind: 'csr', op: 'deleted', name });
-        },
-        state: (state, error) => {
-          if (!live()) return;
-          this.log.debug(`CSR watch: ${state}${error === undefined ? '' : ` (${describeError(error)})`}.`);
-          this.csrWatch = watchStatus(state, error);
-          this.emitter.fire({ kind: 'csrs-state' });
-        },
-      }),
-      startWatch(cluster, 'tokens', this.log, {
-        reset: (items) => {
-          if (!live()) return;
-          this.tokens.clear();
-          for (const t of items) this.tokens.set(t.id, t);
-          this.emitter.fire({ kind: 'tokens-reset' });
-        },
-        upsert: (item, op) => {
-          if (!live()) return;
-          this.log.debug(`Bootstrap token ${item.id} ${op}.`);
-          this.tokens.set(item.id, item);
-          this.emitter.fire({ kind: 'token', op, id: item.id });
-        },
-        remove: (id) => {
-          if (!live()) return;
-          if (this.tokens.delete(id)) this.emitter.fire({ kind: 'token', op: 'deleted', id });
-        },
-        state: (state, error) => {
-          if (!live()) return;
-          this.log.debug(`Token watch: ${state}${error === undefined ? '' : ` (${describeError(error)})`}.`);
-          this.tokenWatch = watchStatus(state, error);
-          this.emitter.fire({ kind: 'tokens-state' });
-        },
-      }),
-    );
-  }
-
   private stopWatches(): void {
-    for (const w of this.watches) w.dispose();
-    this.watches = [];
+    this.csrs.stop();
+    this.tokens.stop();
   }
 
   /** Watch the kubeconfig file(s): an edit on disk (a new context, a rotated credential) reconnects. */
@@ -239,7 +183,7 @@ export class ClusterService implements vscode.Disposable {
   private setState(state: ConnectionState): void {
     this.state = state;
     void this.setContextKey(state.kind);
-    this.emitter.fire({ kind: 'connection' });
+    this.connectionEmitter.fire(state);
   }
 
   private async setContextKey(kind: ConnectionKind): Promise<void> {
@@ -255,20 +199,21 @@ export class ClusterService implements vscode.Disposable {
   /** For the agent feature: a hostname this workspace configured an agent with. */
   async rememberHostname(hostname: string): Promise<void> {
     const list = this.workspaceState.get<string[]>(StateKeys.bootstrappedHostnames, []);
-    if (!list.includes(hostname)) await this.workspaceState.update(StateKeys.bootstrappedHostnames, [...list, hostname]);
+    if (list.includes(hostname)) return;
+    await this.workspaceState.update(StateKeys.bootstrappedHostnames, [...list, hostname]);
+    this.hostnamesEmitter.fire();
   }
 
   dispose(): void {
     this.generation++;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.stopWatches();
     for (const w of this.fileWatchers) w.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }
 
 /** How long a clean preflight is reused by Bootstrap on the same connection. */
-export const PREFLIGHT_REUSE_MS = 2 * 60_000;
+const PREFLIGHT_REUSE_MS = 2 * 60_000;
 
 function classify(e: unknown): ConnectionKind {
   if (isKrustletError(e)) {
@@ -290,12 +235,4 @@ function classify(e: unknown): ConnectionKind {
     }
   }
   return 'error';
-}
-
-function watchStatus(state: WatchState, error?: unknown): WatchStatus {
-  return {
-    state,
-    message: error === undefined ? undefined : describeError(error),
-    forbidden: isKrustletError(error, 'forbidden') || isKrustletError(error, 'unauthorized'),
-  };
 }

@@ -15,15 +15,17 @@ import { buildAgentCommandLine } from '../../src/core/agent/commandLine';
 import { summaryText } from '../../src/core/agent/present';
 import type { JoinProgress } from '../../src/core/agent/progress';
 import { connect, type Cluster } from '../../src/core/cluster';
-import type { KrustletApi } from '../../src/extension';
+import type { KrustletTestApi } from '../../src/extension';
 import { EXTENSION_ID } from '../../src/vscode/constants';
-import { KrustletDebugConfigurationProvider } from '../../src/vscode/agent/debug';
+import { KrustletDebugConfigurationProvider, type DebugProviderDeps } from '../../src/vscode/agent/debug';
+import type { BootstrapCommandResult, BootstrapOptions } from '../../src/vscode/commands/bootstrap';
 import { agentHost, agentOptionsFor } from '../../src/vscode/agent/definition';
 import type { StartAgentOptions, StartAgentResult } from '../../src/vscode/agent/start';
 import { KrustletTaskProvider } from '../../src/vscode/agent/tasks';
 import type { ExtensionLog } from '../../src/vscode/log';
 import { krustletServingSpec, makeCsr, SERVING_USAGES } from '../support/csrFactory';
 import { freePort } from '../support/process';
+import { activateForTests } from '../support/extension';
 import { testEnded, until } from '../support/poll';
 import { FakePrompter } from '../support/prompter';
 
@@ -33,12 +35,16 @@ const kubeconfig = process.env.KRUSTLET_TEST_KUBECONFIG ?? '';
 /** The presenter's one line, for assertion messages. */
 const said = (p: JoinProgress): string => summaryText(p, { nodeName: 'the node' });
 
+/** The debug configuration provider with a fake UI; Bootstrap (for preLaunchBootstrap) answers nothing unless given. */
+const debugProvider = (deps: Partial<DebugProviderDeps>) =>
+  new KrustletDebugConfigurationProvider({ prompter: new FakePrompter(), bootstrap: () => Promise.resolve(undefined), ...deps });
+
 const silentLog = { debug() {}, info() {}, warn() {}, error() {}, channel: undefined, recentLines: () => [], show() {}, dispose() {} } as unknown as ExtensionLog;
 
 
 suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in agent, real control plane)', function () {
   this.timeout(90_000);
-  let api: KrustletApi;
+  let api: KrustletTestApi;
   let admin: Cluster;
   let folder: vscode.WorkspaceFolder;
   let standin: string;
@@ -56,14 +62,12 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
 
   suiteSetup(async () => {
     assert.ok(kubeconfig && existsSync(kubeconfig), "KRUSTLET_TEST_KUBECONFIG must name the control plane's admin kubeconfig");
-    const ext = vscode.extensions.getExtension<KrustletApi>(EXTENSION_ID);
-    assert.ok(ext);
-    api = await ext.activate();
+    api = await activateForTests();
     admin = await connect({ kubeconfigPath: kubeconfig });
     const f = vscode.workspace.workspaceFolders?.[0];
     assert.ok(f, 'the test run opens a workspace folder');
     folder = f;
-    standin = join(ext.extensionPath, 'test', 'fixtures', 'agent', 'krustlet-wasi');
+    standin = join(vscode.extensions.getExtension(EXTENSION_ID)?.extensionPath ?? '', 'test', 'fixtures', 'agent', 'krustlet-wasi');
     assert.ok(existsSync(standin), `the stand-in agent ${standin} exists`);
     work = mkdtempSync(join(tmpdir(), 'krustlet-agent-ext-'));
     mkdirSync(join(work, 'data', 'config'), { recursive: true });
@@ -75,7 +79,7 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
     await vscode.workspace.getConfiguration('krustlet', folder.uri).update('bootstrapConfigPath', BOOT_REL, vscode.ConfigurationTarget.WorkspaceFolder);
     bootPath = join(folder.uri.fsPath, BOOT_REL);
     await until('connected with both watches live', () =>
-      api.service.state.kind === 'connected' && api.service.csrWatch.state === 'live' && api.service.tokenWatch.state === 'live' && api.service.cluster?.server === admin.server,
+      api.service.state.kind === 'connected' && api.service.csrs.status.state === 'live' && api.service.tokens.status.state === 'live' && api.service.cluster?.server === admin.server,
     );
   });
 
@@ -158,7 +162,7 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
   });
 
   test('debug: resolves into CodeLLDB (lldb) when installed, with the same args and env as the task', async () => {
-    const provider = new KrustletDebugConfigurationProvider({ prompter: new FakePrompter(), getExtension: (id) => (id === 'vadimcn.vscode-lldb' ? {} : undefined) });
+    const provider = debugProvider({ getExtension: (id) => (id === 'vadimcn.vscode-lldb' ? {} : undefined) });
     const c = await provider.resolveDebugConfiguration(folder, { type: 'krustlet', request: 'launch', name: 'agent', program: standin, port: 3200, nodeIp: '127.0.0.1' });
     assert.ok(c);
     const cl = buildAgentCommandLine(agentOptionsFor(folder, { port: 3200, nodeIp: '127.0.0.1' }, standin), agentHost(folder));
@@ -172,7 +176,7 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
   });
 
   test('debug: resolves into cppdbg when only C/C++ is installed (environment as a list)', async () => {
-    const provider = new KrustletDebugConfigurationProvider({ prompter: new FakePrompter(), getExtension: (id) => (id === 'ms-vscode.cpptools' ? {} : undefined) });
+    const provider = debugProvider({ getExtension: (id) => (id === 'ms-vscode.cpptools' ? {} : undefined) });
     const c = await provider.resolveDebugConfiguration(folder, { type: 'krustlet', request: 'launch', name: 'agent', program: standin, env: { RUST_LOG: 'debug' } });
     assert.ok(c);
     const cl = buildAgentCommandLine(agentOptionsFor(folder, { env: { RUST_LOG: 'debug' } }, standin), agentHost(folder));
@@ -184,20 +188,19 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
   });
 
   test('debug: preLaunchBootstrap runs Bootstrap for the bootstrap file first; a cancelled Bootstrap aborts the launch', async () => {
-    const calls: unknown[][] = [];
-    const answer: { value: unknown } = { value: undefined };
-    const provider = new KrustletDebugConfigurationProvider({
-      prompter: new FakePrompter(),
+    const calls: (BootstrapOptions | undefined)[] = [];
+    const answer: { value: BootstrapCommandResult | undefined } = { value: undefined };
+    const provider = debugProvider({
       getExtension: (id) => (id === 'vadimcn.vscode-lldb' ? {} : undefined),
-      executeCommand: <T>(command: string, ...args: unknown[]) => {
-        calls.push([command, ...args]);
-        return Promise.resolve(answer.value as T);
+      bootstrap: (o) => {
+        calls.push(o);
+        return Promise.resolve(answer.value);
       },
     });
     const config = { type: 'krustlet', request: 'launch', name: 'agent', program: standin, bootstrapFile: BOOT_REL, preLaunchBootstrap: true };
     assert.equal(await provider.resolveDebugConfiguration(folder, { ...config }), undefined, 'Bootstrap cancelled → no launch');
-    assert.deepEqual(calls[0], ['krustlet.bootstrap', { outputPath: bootPath, notify: false }]);
-    answer.value = { path: bootPath };
+    assert.deepEqual(calls[0], { outputPath: bootPath, notify: false });
+    answer.value = { path: bootPath, tokenId: 'abcdef', secretName: 'bootstrap-token-abcdef', context: 'test', server: 'https://127.0.0.1:1' };
     const c = await provider.resolveDebugConfiguration(folder, { ...config });
     assert.equal(c?.type, 'lldb');
     assert.equal(calls.length, 2);
@@ -205,13 +208,13 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
 
   test('debug: neither debugger installed → a message naming both, and the launch is aborted', async () => {
     const p = new FakePrompter();
-    const provider = new KrustletDebugConfigurationProvider({ prompter: p, getExtension: () => undefined });
+    const provider = debugProvider({ prompter: p, getExtension: () => undefined });
     const c = await provider.resolveDebugConfiguration(folder, { type: 'krustlet', request: 'launch', name: 'agent', program: standin });
     assert.equal(c, undefined);
     assert.match(p.asked[0].message, /CodeLLDB \(vadimcn\.vscode-lldb\).*C\/C\+\+ \(ms-vscode\.cpptools\)/);
     // F5 without launch.json takes the initial configuration (program ${workspaceFolder}/target/debug/krustlet-wasi)
     const p2 = new FakePrompter();
-    const withLldb = new KrustletDebugConfigurationProvider({ prompter: p2, getExtension: () => ({}) });
+    const withLldb = debugProvider({ prompter: p2, getExtension: () => ({}) });
     assert.equal(await withLldb.resolveDebugConfiguration(folder, { type: '', request: '', name: '' }), undefined);
     await until('the not-found message for the initial configuration', () => p2.asked.length > 0);
     assert.ok(p2.asked[0].message.includes(join(folder.uri.fsPath, 'target', 'debug', 'krustlet-wasi')), p2.asked[0].message);

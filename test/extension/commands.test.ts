@@ -9,8 +9,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as yaml from 'js-yaml';
 import * as vscode from 'vscode';
-import type { KrustletApi } from '../../src/extension';
-import { EXTENSION_ID } from '../../src/vscode/constants';
+import type { KrustletTestApi } from '../../src/extension';
 import { connect, type Cluster, type ClusterRoleBindingInfo } from '../../src/core/cluster';
 import { BOOTSTRAP_BINDINGS } from '../../src/core/preflight';
 import type { PreflightFinding } from '../../src/core/types';
@@ -18,6 +17,7 @@ import { freePort } from '../support/process';
 import { kubectl as kubectlAt } from '../support/kubectl';
 import { FakePrompter } from '../support/prompter';
 import { TcpProxy } from '../support/tcpProxy';
+import { activateForTests } from '../support/extension';
 import { testEnded, until } from '../support/poll';
 
 const kubeconfig = process.env.KRUSTLET_TEST_KUBECONFIG ?? '';
@@ -38,7 +38,7 @@ const bindingFindings = (fs: PreflightFinding[]) => fs.filter((f) => f.id.starts
 
 suite('cluster commands against a real control plane', function () {
   this.timeout(30_000);
-  let api: KrustletApi;
+  let api: KrustletTestApi;
   let admin: Cluster;
   const run = randomBytes(3).toString('hex');
   /** The bindings (full objects) that were there before this suite: put back at the end. */
@@ -47,13 +47,11 @@ suite('cluster commands against a real control plane', function () {
   const files: string[] = [];
 
   const connectedTo = (context: string) =>
-    api.service.state.kind === 'connected' && api.service.cluster?.context.name === context && api.service.csrWatch.state === 'live' && api.service.tokenWatch.state === 'live';
+    api.service.state.kind === 'connected' && api.service.cluster?.context.name === context && api.service.csrs.status.state === 'live' && api.service.tokens.status.state === 'live';
 
   suiteSetup(async () => {
     assert.ok(kubeconfig && existsSync(kubeconfig), 'KRUSTLET_TEST_KUBECONFIG must name the control plane\'s admin kubeconfig');
-    const ext = vscode.extensions.getExtension<KrustletApi>(EXTENSION_ID);
-    assert.ok(ext);
-    api = await ext.activate();
+    api = await activateForTests();
     admin = await connect({ kubeconfigPath: kubeconfig });
     const cfg = vscode.workspace.getConfiguration('krustlet');
     for (const key of ['kubeconfig', 'context']) settingsBefore[key] = cfg.inspect(key);
@@ -86,7 +84,7 @@ suite('cluster commands against a real control plane', function () {
       if (key === 'context' && vscode.workspace.workspaceFolders?.length) await cfg.update(key, was?.workspaceValue, vscode.ConfigurationTarget.Workspace);
     }
     for (const f of files) rmSync(f, { force: true });
-    if (api && admin) await until('connected as before', () => api.service.state.kind === 'connected' && api.service.csrWatch.state === 'live');
+    if (api && admin) await until('connected as before', () => api.service.state.kind === 'connected' && api.service.csrs.status.state === 'live');
   });
 
   teardown(function () {
@@ -244,14 +242,14 @@ suite('cluster commands against a real control plane', function () {
       await until('connected through the port after Refresh', () => connectedTo(admin.context.name) && api.service.cluster?.server === `https://127.0.0.1:${port}`);
       assert.equal(api.tree.getChildren().length, 1);
       // The tree after Refresh matches the API server (a fresh list, nothing stale or doubled).
-      const tokenIds = api.tree.getChildren(api.tree.tokensGroup).filter((n) => n.kind === 'token').map((n) => (n.kind === 'token' ? n.info.id : ''));
+      const tokenIds = api.tree.getChildren(api.tree.tokensGroup).flatMap((n) => (n.kind === 'token' ? [n.id] : []));
       assert.deepEqual([...tokenIds].sort(), (await admin.listTokens()).map((t) => t.id).sort());
 
       // Refresh while connected: a new connection (new watches), same content.
       const before = api.service.cluster;
       await vscode.commands.executeCommand('krustlet.refresh');
       await until('connected again after a second Refresh', () => connectedTo(admin.context.name) && api.service.cluster !== before);
-      const csrNames = api.tree.getChildren(api.tree.csrsGroup).filter((n) => n.kind === 'csr').map((n) => (n.kind === 'csr' ? n.info.name : ''));
+      const csrNames = api.tree.getChildren(api.tree.csrsGroup).flatMap((n) => (n.kind === 'csr' ? [n.name] : []));
       assert.deepEqual([...csrNames].sort(), (await admin.listCsrs()).items.map((c) => c.name).sort());
     } finally {
       await cfg.update('kubeconfig', kubeconfig, vscode.ConfigurationTarget.Global);

@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as yaml from 'js-yaml';
 import * as vscode from 'vscode';
-import type { KrustletApi } from '../../src/extension';
-import { EXTENSION_ID } from '../../src/vscode/constants';
+import type { KrustletTestApi } from '../../src/extension';
 import { connect, type Cluster } from '../../src/core/cluster';
 import type { CsrReview } from '../../src/core/types';
 import type { BootstrapCommandResult } from '../../src/vscode/commands/bootstrap';
@@ -22,6 +21,7 @@ import { csrManifest, krustletServingSpec, makeCsr, SERVING_USAGES, type CsrSpec
 import { kubectl as kubectlAt } from '../support/kubectl';
 import { FakePrompter } from '../support/prompter';
 import { TcpProxy } from '../support/tcpProxy';
+import { activateForTests } from '../support/extension';
 import { testEnded, until } from '../support/poll';
 
 const SERVING = 'kubernetes.io/kubelet-serving';
@@ -65,21 +65,31 @@ async function clientKubeconfig(user: string): Promise<string> {
 }
 
 
-function children(api: KrustletApi, node?: KrustletNode): KrustletNode[] {
+function children(api: KrustletTestApi, node?: KrustletNode): KrustletNode[] {
   return api.tree.getChildren(node);
 }
 
-function treeCsr(api: KrustletApi, name: string): CsrNode | undefined {
-  return children(api, api.tree.csrsGroup).find((n): n is CsrNode => n.kind === 'csr' && n.info.name === name);
+function treeCsr(api: KrustletTestApi, name: string): CsrNode | undefined {
+  return children(api, api.tree.csrsGroup).find((n): n is CsrNode => n.kind === 'csr' && n.name === name);
 }
 
-function treeToken(api: KrustletApi, id: string): TokenNode | undefined {
-  return children(api, api.tree.tokensGroup).find((n): n is TokenNode => n.kind === 'token' && n.info.id === id);
+function treeToken(api: KrustletTestApi, id: string): TokenNode | undefined {
+  return children(api, api.tree.tokensGroup).find((n): n is TokenNode => n.kind === 'token' && n.id === id);
+}
+
+/** The tree item of a CSR with its tooltip, as VS Code shows it on hover. */
+async function hovered(api: KrustletTestApi, node: CsrNode): Promise<vscode.TreeItem> {
+  return Promise.resolve(api.tree.resolveTreeItem(api.tree.getTreeItem(node), node));
+}
+
+/** What the store holds for a CSR the tree shows. */
+function stateOf(api: KrustletTestApi, node: CsrNode): string | undefined {
+  return api.service.csrs.get(node.name)?.state;
 }
 
 suite('Krustlet view and commands against a real control plane', function () {
   this.timeout(30_000);
-  let api: KrustletApi;
+  let api: KrustletTestApi;
   let admin: Cluster;
   const run = randomBytes(3).toString('hex');
   const goodHost = `kt-${run}-good`;
@@ -89,9 +99,7 @@ suite('Krustlet view and commands against a real control plane', function () {
 
   suiteSetup(async () => {
     assert.ok(kubeconfig && existsSync(kubeconfig), 'KRUSTLET_TEST_KUBECONFIG must name the control plane\'s admin kubeconfig');
-    const ext = vscode.extensions.getExtension<KrustletApi>(EXTENSION_ID);
-    assert.ok(ext);
-    api = await ext.activate();
+    api = await activateForTests();
     console.log(`    figures: activate() took ${api.activationMs.toFixed(1)} ms`);
     admin = await connect({ kubeconfigPath: kubeconfig });
     const cfg = vscode.workspace.getConfiguration('krustlet');
@@ -99,7 +107,7 @@ suite('Krustlet view and commands against a real control plane', function () {
     await cfg.update('context', undefined, vscode.ConfigurationTarget.Global);
     await cfg.update('expectedHostnames', [goodHost], vscode.ConfigurationTarget.Global);
     await until('connected with both watches live', () =>
-      api.service.state.kind === 'connected' && api.service.csrWatch.state === 'live' && api.service.tokenWatch.state === 'live' && api.service.cluster?.server === admin.server,
+      api.service.state.kind === 'connected' && api.service.csrs.status.state === 'live' && api.service.tokens.status.state === 'live' && api.service.cluster?.server === admin.server,
     );
   });
 
@@ -165,7 +173,7 @@ suite('Krustlet view and commands against a real control plane', function () {
     assert.ok(bootstrapped);
     const id = bootstrapped.tokenId;
     const node = await until(`token ${id} in the tree`, () => treeToken(api, id));
-    const item = node.toTreeItem();
+    const item = api.tree.getTreeItem(node);
     assert.match(String(item.description), /^expires in /);
     assert.equal(item.contextValue, 'token');
     // Markdown-escaped text: compare without the backslashes.
@@ -263,11 +271,11 @@ suite('Krustlet view and commands against a real control plane', function () {
     const created = Date.now();
     const node = await until(`${goodHost}-tls in the tree`, () => treeCsr(api, `${goodHost}-tls`));
     console.log(`    figures: CSR created by kubectl → in the tree after ${Date.now() - created} ms (informational, not asserted)`);
-    assert.equal(node.info.state, 'pending');
-    assert.equal(node.contextValue, 'csr.pending');
+    assert.equal(stateOf(api, node), 'pending');
+    const item = await hovered(api, node);
+    assert.equal(item.contextValue, 'csr.pending');
     const first = children(api, api.tree.csrsGroup)[0];
-    assert.ok(first?.kind === 'csr' && first.pending, 'pending requests come first');
-    const item = node.toTreeItem();
+    assert.ok(first?.kind === 'csr' && stateOf(api, first) === 'pending', 'pending requests come first');
     assert.match(String(item.description), /^kubelet-serving · /);
     const tooltip = (item.tooltip as vscode.MarkdownString).value.replace(/\\/g, '');
     assert.match(tooltip, /Review: PASS/);
@@ -293,9 +301,9 @@ suite('Krustlet view and commands against a real control plane', function () {
     assert.ok(inApi.conditions.some((c) => c.type === 'Approved'), 'Approved condition in the API server');
     const after = await until(`${name} approved in the tree`, () => {
       const n = treeCsr(api, name);
-      return n && (n.info.state === 'approved' || n.info.state === 'issued') && n;
+      return n && (stateOf(api, n) === 'approved' || stateOf(api, n) === 'issued') && n;
     });
-    assert.ok(['csr.approved', 'csr.issued'].includes(after.contextValue));
+    assert.ok(['csr.approved', 'csr.issued'].includes(String(api.tree.getTreeItem(after).contextValue)));
   });
 
   test('Deny asks first, then denies in the API server and the item turns denied', async () => {
@@ -316,9 +324,9 @@ suite('Krustlet view and commands against a real control plane', function () {
     assert.equal((await admin.getCsr(name)).state, 'denied');
     const after = await until(`${name} denied in the tree`, () => {
       const n = treeCsr(api, name);
-      return n?.info.state === 'denied' && n;
+      return n && stateOf(api, n) === 'denied' && n;
     });
-    assert.equal(after.contextValue, 'csr.denied');
+    assert.equal(api.tree.getTreeItem(after).contextValue, 'csr.denied');
   });
 
   test('a failing CSR is marked, needs a modal listing the reasons, and multi-select approve skips it', async () => {
@@ -329,10 +337,10 @@ suite('Krustlet view and commands against a real control plane', function () {
     await createCsr(`${ok}-tls`, krustletServingSpec(ok, '172.17.0.3'), { user: `system:node:${ok}`, groups: ['system:nodes', 'system:authenticated'] });
     const badNode = await until(`${bad} in the tree`, () => treeCsr(api, bad));
     const okNode = await until(`${ok}-tls in the tree`, () => treeCsr(api, `${ok}-tls`));
-    assert.equal(badNode.contextValue, 'csr.pending.failing');
+    assert.equal(api.tree.getTreeItem(badNode).contextValue, 'csr.pending.failing');
     const review = await vscode.commands.executeCommand<CsrReview>('krustlet.reviewCsr', bad, undefined, { show: false });
     assert.equal(review?.verdict, 'fail');
-    assert.match(String(badNode.toTreeItem().description), /review failed/);
+    assert.match(String(api.tree.getTreeItem(badNode).description), /review failed/);
 
     // Alone: a modal that lists the reasons; declining leaves it pending.
     const prompter = new FakePrompter();
@@ -361,53 +369,55 @@ suite('Krustlet view and commands against a real control plane', function () {
 
   test('a failing CSR not reviewed yet renders as reviewing…, is reviewed in the background, and approve still asks with the reasons', async () => {
     const name = `kt-${run}-unreviewed`;
-    const budget = api.tree.syncReviewsPerTick;
+    const budget = api.reviews.syncReviewsPerTick;
     const rerendered: KrustletNode[] = [];
     const sub = api.tree.onDidChangeTreeData((e) => {
       if (Array.isArray(e)) rerendered.push(...e);
     });
     // No synchronous reviews on the render path: every review comes from the background slices.
-    api.tree.syncReviewsPerTick = 0;
+    api.reviews.syncReviewsPerTick = 0;
     try {
       await createCsr(name, { cn: 'system:node:someone-else', o: ['system:masters'], dns: ['kubernetes.default'], key: 'rsa-2048' });
       const node = await until(`${name} in the tree`, () => treeCsr(api, name));
+      const csr = api.service.csrs.get(name);
+      assert.ok(csr);
 
-      // A node of the tree's own class that was never reviewed (not in the tree, so the background skips it).
-      const Ctor = node.constructor as new (info: CsrNode['info'], hosts: () => string[], apiServer?: () => string | undefined) => CsrNode;
-      const fresh = new Ctor(node.info, () => api.service.expectedHostnames(), () => api.service.cluster?.server);
-      const item = api.tree.getTreeItem(fresh);
+      // Not reviewed yet (whatever rendered it before): the item says so and keeps the plain pending value.
+      api.reviews.forget(csr);
+      const item = api.tree.getTreeItem(node);
       assert.equal(item.contextValue, 'csr.pending', 'not reviewed yet: the plain pending value (same menus)');
       assert.match(String(item.description), /reviewing…/);
       assert.equal(item.tooltip, undefined, 'the tooltip waits for resolveTreeItem');
-      assert.equal(fresh.reviewIfReady(), undefined, 'rendering did not review it');
+      assert.equal(api.reviews.peek(csr), undefined, 'rendering did not review it');
 
-      // Approving it alone computes the review there and then: the modal with the reasons.
-      const prompter = new FakePrompter();
-      api.setPrompter(prompter);
-      const declined = await vscode.commands.executeCommand<CsrCommandResult>('krustlet.approveCsr', fresh, [fresh]);
-      api.setPrompter(undefined);
-      assert.deepEqual(declined.done, []);
-      const modal = prompter.asked.find((a) => a.kind === 'modal');
-      assert.ok(modal, 'a modal confirmation was asked');
-      assert.ok(modal.items.includes('Approve Anyway'));
-      const review = fresh.reviewIfReady();
-      assert.equal(review?.verdict, 'fail');
-      for (const f of review.findings.filter((x) => x.verdict === 'fail')) assert.ok(modal.detail?.includes(f.message), `the modal lists: ${f.message}`);
-      assert.equal((await admin.getCsr(name)).state, 'pending');
-
-      // Hover: resolveTreeItem adds the summary.
-      const resolved = await Promise.resolve(api.tree.resolveTreeItem(item, fresh));
-      assert.match((resolved.tooltip as vscode.MarkdownString).value.replace(/\\/g, ''), /Review: FAIL/);
-
-      // The tree's own node: queued when rendered, reviewed in the background, then re-rendered as failing.
+      // Queued when rendered, reviewed in the background, then re-rendered as failing.
       const failing = await until(`${name} reviewed in the background`, () => {
         const i = api.tree.getTreeItem(node);
         return i.contextValue === 'csr.pending.failing' && i;
       });
       assert.match(String(failing.description), /review failed/);
       assert.ok(rerendered.includes(node), 'the background review fired a change for the node');
+
+      // Approving a request nobody reviewed yet reviews it first: the modal with the reasons.
+      api.reviews.forget(csr);
+      const prompter = new FakePrompter();
+      api.setPrompter(prompter);
+      const declined = await vscode.commands.executeCommand<CsrCommandResult>('krustlet.approveCsr', node, [node]);
+      api.setPrompter(undefined);
+      assert.deepEqual(declined.done, []);
+      const modal = prompter.asked.find((a) => a.kind === 'modal');
+      assert.ok(modal, 'a modal confirmation was asked');
+      assert.ok(modal.items.includes('Approve Anyway'));
+      const review = api.reviews.peek(csr);
+      assert.equal(review?.verdict, 'fail');
+      for (const f of review.findings.filter((x) => x.verdict === 'fail')) assert.ok(modal.detail?.includes(f.message), `the modal lists: ${f.message}`);
+      assert.equal((await admin.getCsr(name)).state, 'pending');
+
+      // Hover: resolveTreeItem adds the summary.
+      const resolved = await hovered(api, node);
+      assert.match((resolved.tooltip as vscode.MarkdownString).value.replace(/\\/g, ''), /Review: FAIL/);
     } finally {
-      api.tree.syncReviewsPerTick = budget;
+      api.reviews.syncReviewsPerTick = budget;
       sub.dispose();
       await admin.deleteCsr(name).catch(() => undefined);
     }
@@ -450,7 +460,7 @@ suite('Krustlet view and commands against a real control plane', function () {
       await admin.deleteCsr(name).catch(() => undefined);
       rmSync(nobody, { force: true });
     }
-    await until('connected as admin again', () => api.service.state.kind === 'connected' && api.service.cluster?.context.name === admin.context.name && api.service.tokenWatch.state === 'live');
+    await until('connected as admin again', () => api.service.state.kind === 'connected' && api.service.cluster?.context.name === admin.context.name && api.service.tokens.status.state === 'live');
   });
 
   test('Bootstrap asks for the lifetime when not given; a custom TTL is validated', async () => {
@@ -523,15 +533,15 @@ suite('Krustlet view and commands against a real control plane', function () {
     const name = `kt-${run}-late-tls`;
     try {
       await cfg.update('kubeconfig', copy, vscode.ConfigurationTarget.Global);
-      await until('connected through the proxy', () => api.service.state.kind === 'connected' && api.service.cluster?.server.endsWith(`:${port}`) && api.service.csrWatch.state === 'live');
+      await until('connected through the proxy', () => api.service.state.kind === 'connected' && api.service.cluster?.server.endsWith(`:${port}`) && api.service.csrs.status.state === 'live');
       await proxy.stop();
       await until('the cluster node says reconnecting…', () => String(api.tree.getTreeItem(api.tree.clusterNode).description).includes('reconnecting…'));
       // Meanwhile, another client adds a CSR.
       await createCsr(name, krustletServingSpec(`kt-${run}-late`, '172.17.0.5'), { user: `system:node:kt-${run}-late`, groups: ['system:nodes', 'system:authenticated'] });
       await proxy.start();
       await until(`${name} in the tree after the watch came back`, () => treeCsr(api, name));
-      await until('live again', () => api.service.csrWatch.state === 'live' && !String(api.tree.getTreeItem(api.tree.clusterNode).description).includes('reconnecting'));
-      const inTree = children(api, api.tree.csrsGroup).filter((n) => n.kind === 'csr').map((n) => n.info.name);
+      await until('live again', () => api.service.csrs.status.state === 'live' && !String(api.tree.getTreeItem(api.tree.clusterNode).description).includes('reconnecting'));
+      const inTree = children(api, api.tree.csrsGroup).flatMap((n) => (n.kind === 'csr' ? [n.name] : []));
       assert.equal(new Set(inTree).size, inTree.length, 'no duplicates in the tree');
       const inApi = (await admin.listCsrs()).items.map((c) => c.name);
       assert.deepEqual([...inTree].sort(), [...inApi].sort());
@@ -540,7 +550,7 @@ suite('Krustlet view and commands against a real control plane', function () {
       await cfg.update('kubeconfig', kubeconfig, vscode.ConfigurationTarget.Global);
       rmSync(copy, { force: true });
     }
-    await until('connected to the admin kubeconfig', () => api.service.state.kind === 'connected' && api.service.cluster?.server === admin.server && api.service.csrWatch.state === 'live');
+    await until('connected to the admin kubeconfig', () => api.service.state.kind === 'connected' && api.service.cluster?.server === admin.server && api.service.csrs.status.state === 'live');
   });
 
   test('an unreachable cluster shows the unreachable state (no roots), and an edit of the kubeconfig on disk is followed', async () => {
@@ -557,11 +567,11 @@ suite('Krustlet view and commands against a real control plane', function () {
       assert.match(api.service.state.message ?? '', /127\.0\.0\.1:9/, 'the message names the server');
       // Fix the file on disk: the view follows without a setting change.
       writeFileSync(copy, real);
-      await until('connected again after the kubeconfig changed on disk', () => api.service.state.kind === 'connected' && api.service.csrWatch.state === 'live');
+      await until('connected again after the kubeconfig changed on disk', () => api.service.state.kind === 'connected' && api.service.csrs.status.state === 'live');
       assert.equal(children(api).length, 1);
     } finally {
       await cfg.update('kubeconfig', kubeconfig, vscode.ConfigurationTarget.Global);
-      await until('connected to the admin kubeconfig', () => api.service.state.kind === 'connected' && api.service.csrWatch.state === 'live');
+      await until('connected to the admin kubeconfig', () => api.service.state.kind === 'connected' && api.service.csrs.status.state === 'live');
       rmSync(copy, { force: true });
     }
   });

@@ -9,13 +9,14 @@ import { findExecutable } from '../../core/agent/checks';
 import { buildAgentCommandLine, type AgentCommandLine } from '../../core/agent/commandLine';
 import { describeError } from '../../core/errors';
 import { agentPathSetting } from '../config';
-import { BuiltinCommands, Commands, DEBUG_TYPE } from '../constants';
+import { BuiltinCommands, DEBUG_TYPE } from '../constants';
+import type { FeatureCalls } from '../features';
 import type { Prompter } from '../prompter';
 import { agentHost, agentOptionsFor, pickAgentSettings, type AgentSettings } from './definition';
 import { agentNotFound } from './tasks';
 
-export const CODELLDB_ID = 'vadimcn.vscode-lldb';
-export const CPPTOOLS_ID = 'ms-vscode.cpptools';
+const CODELLDB_ID = 'vadimcn.vscode-lldb';
+const CPPTOOLS_ID = 'ms-vscode.cpptools';
 
 /** launch.json attributes of a `krustlet` configuration. */
 export interface KrustletDebugConfiguration extends vscode.DebugConfiguration, AgentSettings {
@@ -42,7 +43,7 @@ export interface AgentMarker {
   folder?: string;
 }
 
-export const INITIAL_CONFIGURATION: KrustletDebugConfiguration = {
+const INITIAL_CONFIGURATION: KrustletDebugConfiguration = {
   type: DEBUG_TYPE,
   request: 'launch',
   name: 'Debug krustlet-wasi',
@@ -57,10 +58,11 @@ export interface DebugProviderDeps {
   /** Which debugger extensions are installed (tests inject this; default vscode.extensions.getExtension). */
   getExtension?: (id: string) => unknown;
   findExecutable?: (command: string) => Promise<string | undefined>;
-  executeCommand?: <T>(command: string, ...args: unknown[]) => Thenable<T>;
+  /** Runs Bootstrap for `preLaunchBootstrap`. */
+  bootstrap: FeatureCalls['bootstrap'];
 }
 
-export type NativeDebugger = 'lldb' | 'cppdbg';
+type NativeDebugger = 'lldb' | 'cppdbg';
 
 export class KrustletDebugConfigurationProvider implements vscode.DebugConfigurationProvider {
   constructor(private readonly deps: DebugProviderDeps) {}
@@ -108,8 +110,7 @@ export class KrustletDebugConfigurationProvider implements vscode.DebugConfigura
       return undefined;
     }
     if (c.preLaunchBootstrap) {
-      const exec = this.deps.executeCommand ?? vscode.commands.executeCommand;
-      const r = await exec<unknown>(Commands.bootstrap, { outputPath: cl.resolved.bootstrapFile, notify: false });
+      const r = await this.deps.bootstrap({ outputPath: cl.resolved.bootstrapFile, notify: false });
       if (!r) return undefined;
     }
     const marker: AgentMarker = {
@@ -127,7 +128,7 @@ export class KrustletDebugConfigurationProvider implements vscode.DebugConfigura
 }
 
 /** The lldb / cppdbg configuration for an agent command line. */
-export function nativeConfiguration(
+function nativeConfiguration(
   type: NativeDebugger,
   c: KrustletDebugConfiguration,
   program: string,

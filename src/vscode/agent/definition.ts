@@ -22,7 +22,7 @@ export interface KrustletTaskDefinition extends vscode.TaskDefinition, AgentSett
   type: typeof TASK_TYPE;
 }
 
-export const AGENT_SETTING_KEYS: readonly (keyof AgentSettings)[] = [
+const AGENT_SETTING_KEYS: readonly (keyof AgentSettings)[] = [
   'port',
   'addr',
   'hostname',

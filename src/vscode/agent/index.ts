@@ -7,21 +7,25 @@
 import * as vscode from 'vscode';
 import { buildAgentCommandLine } from '../../core/agent/commandLine';
 import { describeError } from '../../core/errors';
-import { Commands } from '../constants';
-import type { FeatureContext } from '../features';
+import type { FeatureCalls, FeatureContext } from '../features';
 import { AGENT_MARKER, registerAgentDebug, type AgentMarker } from './debug';
 import { agentHost, agentOptionsFor, pickAgentSettings } from './definition';
 import { AgentRuns } from './run';
-import { StartAgent, type StartAgentOptions, type StartAgentResult } from './start';
+import { StartAgent } from './start';
 import { isKrustletDefinition, registerAgentTasks } from './tasks';
 
 export type { StartAgentOptions, StartAgentResult } from './start';
 
-export function registerAgentFeatures(ctx: FeatureContext): vscode.Disposable[] {
+export function registerAgentFeature(ctx: FeatureContext): {
+  calls: Pick<FeatureCalls, 'startAgent' | 'stopAgent' | 'showAgentProgress' | 'approveAgentServingCsr'>;
+  /** The runs, for the view to follow (only view code holds the tree). */
+  runs: AgentRuns;
+  disposables: vscode.Disposable[];
+} {
   const runs = new AgentRuns(ctx);
   const start = new StartAgent(ctx, runs);
   const tasks = registerAgentTasks({ log: ctx.log, prompter: ctx.prompter });
-  const debug = registerAgentDebug({ prompter: ctx.prompter });
+  const debug = registerAgentDebug({ prompter: ctx.prompter, bootstrap: (o) => ctx.calls.bootstrap(o) });
 
   // A tasks.json `krustlet` task (ProcessExecution) run from the Tasks menu: follow it too (exit code only:
   // a process task's output is not readable by extensions).
@@ -74,36 +78,29 @@ export function registerAgentFeatures(ctx: FeatureContext): vscode.Disposable[] 
     run.apply({ type: 'agentExited', signal: 'debug session ended' });
   });
 
-  return [
+  return {
     runs,
-    tasks.disposable,
-    debug.disposable,
-    onTaskStart,
-    onTaskEnd,
-    onDebugStart,
-    onDebugEnd,
-    vscode.commands.registerCommand(Commands.startAgent, async (o?: StartAgentOptions): Promise<StartAgentResult> => {
-      const r = await start.run(o ?? {});
-      return { ...r, statusBarItem: runs.statusBar.item };
-    }),
-    vscode.commands.registerCommand(Commands.stopAgent, async () => {
-      if (!runs.current?.running) {
-        void ctx.prompter.info('No Krustlet agent is running in this window.', {});
-        return false;
-      }
-      await runs.current.stop();
-      return true;
-    }),
-    vscode.commands.registerCommand(Commands.showAgentProgress, () => runs.showProgress()),
-    // The agent node's inline Approve: the CSR item's own command with the name, so the same review and
-    // confirmation apply.
-    vscode.commands.registerCommand(Commands.approveAgentServingCsr, async () => {
-      const name = runs.current?.progress.approve?.csrName;
-      if (!name) {
-        void ctx.prompter.info('No serving certificate signing request of the Krustlet agent awaits approval.', {});
-        return undefined;
-      }
-      return vscode.commands.executeCommand(Commands.approveCsr, name);
-    }),
-  ];
+    calls: {
+      startAgent: async (o) => ({ ...(await start.run(o ?? {})), statusBarItem: runs.statusBar.item }),
+      stopAgent: async () => {
+        if (!runs.current?.running) {
+          void ctx.prompter.info('No Krustlet agent is running in this window.', {});
+          return false;
+        }
+        await runs.current.stop();
+        return true;
+      },
+      showAgentProgress: () => runs.showProgress(),
+      // The agent node's inline Approve: Approve with the run's serving CSR, so the same review and confirmation apply.
+      approveAgentServingCsr: async () => {
+        const name = runs.current?.progress.approve?.csrName;
+        if (!name) {
+          void ctx.prompter.info('No serving certificate signing request of the Krustlet agent awaits approval.', {});
+          return undefined;
+        }
+        return ctx.calls.approveCsrs([name]);
+      },
+    },
+    disposables: [runs, tasks.disposable, debug.disposable, onTaskStart, onTaskEnd, onDebugStart, onDebugEnd],
+  };
 }

@@ -13,7 +13,6 @@ import { watchFiles, watchNode } from '../../core/agent/watch';
 import { describeError } from '../../core/errors';
 import { tokenFromBootstrapKubeconfig } from '../../core/kubeconfig';
 import { parseToken, tokenExpired } from '../../core/token';
-import type { ModelChange } from '../clusterService';
 import { AGENT_STATUS_BAR_ID, BuiltinCommands, Commands } from '../constants';
 import type { FeatureContext } from '../features';
 
@@ -30,7 +29,6 @@ export class AgentRun implements vscode.Disposable {
   execution?: vscode.TaskExecution;
   debugSession?: vscode.DebugSession;
   private notifiedFailure = false;
-  readonly startedAt = new Date();
 
   constructor(
     private readonly ctx: FeatureContext,
@@ -55,7 +53,19 @@ export class AgentRun implements vscode.Disposable {
     };
     const files = watchFiles(Object.keys(fileOf), (p, exists) => this.apply({ type: 'file', file: fileOf[p], exists }), { log: ctx.log });
     this.disposables.push({ dispose: () => files.dispose() });
-    this.disposables.push(ctx.service.onDidChange((c) => this.onModel(c)));
+    this.disposables.push(
+      ctx.service.onDidChangeConnection(() => this.syncFromService()),
+      ctx.service.csrs.onDidChange((c) => {
+        if (c.type === 'reset') this.syncFromService();
+        else if (c.type !== 'status' && (c.key === resolved.clientCsrName || c.key === resolved.servingCsrName)) {
+          this.apply({ type: 'csr', csr: c.item, deleted: c.type === 'deleted' });
+        }
+      }),
+      ctx.service.tokens.onDidChange((c) => {
+        if (c.type === 'reset') this.syncFromService();
+        else if (c.type !== 'status' && c.key === this.tokenId) this.syncToken();
+      }),
+    );
     this.syncFromService();
   }
 
@@ -81,18 +91,6 @@ export class AgentRun implements vscode.Disposable {
     });
   }
 
-  private onModel(c: ModelChange): void {
-    const r = this.resolved;
-    if (c.kind === 'csr' && (c.name === r.clientCsrName || c.name === r.servingCsrName)) {
-      const info = this.ctx.service.csrs.get(c.name);
-      this.apply({ type: 'csr', csr: info ?? { name: c.name, state: 'pending' }, deleted: c.op === 'deleted' || !info });
-    } else if (c.kind === 'csrs-reset' || c.kind === 'tokens-reset' || c.kind === 'connection') {
-      this.syncFromService();
-    } else if (c.kind === 'token' && c.id === this.tokenId) {
-      this.syncToken();
-    }
-  }
-
   private syncFromService(): void {
     const r = this.resolved;
     for (const name of [r.clientCsrName, r.servingCsrName]) {
@@ -114,7 +112,7 @@ export class AgentRun implements vscode.Disposable {
     if (!this.tokenId) return;
     const t = this.ctx.service.tokens.get(this.tokenId);
     if (t) this.apply({ type: 'token', state: tokenExpired(t) ? 'expired' : 'created' });
-    else if (this.ctx.service.tokenWatch.state === 'live') this.apply({ type: 'token', state: 'missing' });
+    else if (this.ctx.service.tokens.status.state === 'live') this.apply({ type: 'token', state: 'missing' });
   }
 
   private onProgress(p: JoinProgress): void {
@@ -127,7 +125,7 @@ export class AgentRun implements vscode.Disposable {
       const buttons = [...(f?.offerStop ? ['Stop Agent'] : []), 'Show Progress'];
       void this.ctx.prompter.error(failureNotice(p) ?? 'Krustlet agent: failed', ...buttons).then((choice) => {
         if (choice === 'Stop Agent') void this.stop();
-        else if (choice === 'Show Progress') void vscode.commands.executeCommand(Commands.showAgentProgress);
+        else if (choice === 'Show Progress') void this.ctx.calls.showAgentProgress();
       });
     }
     if (p.phase === 'ready') this.ctx.log.info(`Node ${this.resolved.nodeName} is Ready.`);
@@ -152,7 +150,7 @@ export class AgentRun implements vscode.Disposable {
 }
 
 /** The status bar item that follows the current run. */
-export class AgentStatusBar implements vscode.Disposable {
+class AgentStatusBar implements vscode.Disposable {
   readonly item: vscode.StatusBarItem;
   private sub?: vscode.Disposable;
 
@@ -199,9 +197,8 @@ export class AgentRuns implements vscode.Disposable {
     this.current?.dispose();
     const run = new AgentRun(this.ctx, resolved, kind);
     this.current = run;
+    // The same progress event drives the status bar and (through onDidStartRun) the tree's "Agent <hostname>" node.
     this.statusBar.follow(run);
-    // The same progress event drives the tree's "Agent <hostname>" node.
-    this.ctx.tree.followAgent(run);
     void this.ctx.service.rememberHostname(resolved.hostname);
     void this.ctx.service.ensureStarted().catch((e: unknown) => this.ctx.log.warn(`Join progress without the cluster: ${describeError(e)}`));
     this.changed.fire(run);
@@ -212,7 +209,7 @@ export class AgentRuns implements vscode.Disposable {
     const run = this.current;
     if (!run) {
       void this.ctx.prompter.info('No Krustlet agent has been started in this window.', {}, 'Start Agent').then((c) => {
-        if (c) void vscode.commands.executeCommand(Commands.startAgent);
+        if (c) void this.ctx.calls.startAgent();
       });
       return;
     }
@@ -225,7 +222,7 @@ export class AgentRuns implements vscode.Disposable {
     if (run.execution) items.push({ label: '$(terminal) Show Agent Terminal', value: 'terminal' });
     items.push({ label: '$(output) Show Log', value: 'log' });
     const choice = await this.ctx.prompter.quickPick(items, { title: `Krustlet agent — ${summaryText(p, run.resolved)}` });
-    if (choice === 'approve' && p.approve) await vscode.commands.executeCommand(Commands.approveCsr, p.approve.csrName);
+    if (choice === 'approve' && p.approve) await this.ctx.calls.approveCsrs([p.approve.csrName]);
     else if (choice === 'stop') await run.stop();
     else if (choice === 'log') this.ctx.log.show();
     else if (choice === 'terminal') await vscode.commands.executeCommand(BuiltinCommands.focusTerminal);

@@ -3,8 +3,8 @@
  * the agent kubeconfig aside, delete a stale CSR, pick a node IP, create the data folder …), then the
  * agent in a terminal task whose output and exit feed the join progress.
  *
- * Every question can be answered up front (tests, Bootstrap's "Start Agent" button):
- *   executeCommand('krustlet.startAgent', { folder, nodeIp, dataDir, fixes: { 'delete-csr': true }, proceed: false })
+ * Every question can be answered up front (Bootstrap's "Start Agent" button passes the bootstrap file;
+ * tests pass the rest): calls.startAgent({ folder, nodeIp, dataDir, fixes: { 'delete-csr': true }, proceed: false })
  */
 import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
@@ -13,8 +13,8 @@ import { buildAgentCommandLine, resolveAgentOptions, type ResolvedAgentOptions }
 import { describeError } from '../../core/errors';
 import { moveAside } from '../../core/files';
 import { bootstrapConfigPathFor, folderContaining } from '../config';
-import { Commands, StateKeys, TASK_NAME, TASK_SOURCE, TASK_TYPE } from '../constants';
-import type { Cluster } from '../coreAdapter';
+import type { Cluster } from '../../core/cluster';
+import { StateKeys, TASK_NAME, TASK_SOURCE, TASK_TYPE } from '../constants';
 import type { FeatureContext } from '../features';
 import type { PickItem } from '../prompter';
 import { agentHost, agentOptionsFor, pickAgentSettings, type AgentSettings, type KrustletTaskDefinition } from './definition';
@@ -223,7 +223,8 @@ export class StartAgent {
     try {
       switch (fix.id) {
         case 'new-bootstrap': {
-          const r = await vscode.commands.executeCommand(Commands.bootstrap, { outputPath: resolved.bootstrapFile, overwrite: true, notify: false });
+          // The user chose "new Bootstrap" for this very file: that answers Bootstrap's overwrite question.
+          const r = await this.ctx.calls.bootstrap({ outputPath: resolved.bootstrapFile, overwrite: true, notify: false });
           return r ? 'fixed' : 'cancel';
         }
         case 'move-kubeconfig-aside': {
@@ -264,7 +265,7 @@ export class StartAgent {
           return 'fixed';
         }
         case 'select-context': {
-          const ctxName = await vscode.commands.executeCommand<string | undefined>(Commands.selectContext);
+          const ctxName = await this.ctx.calls.selectContext();
           return ctxName ? 'fixed' : 'continue';
         }
         case 'set-agent-path':

@@ -27,11 +27,11 @@ function folderOf(scope: vscode.Task['scope']): vscode.WorkspaceFolder | undefin
 }
 
 /** The command line of a task definition in a folder (throws KrustletError on invalid settings). */
-export function commandLineFor(folder: vscode.WorkspaceFolder | undefined, def: KrustletTaskDefinition): AgentCommandLine {
+function commandLineFor(folder: vscode.WorkspaceFolder | undefined, def: KrustletTaskDefinition): AgentCommandLine {
   return buildAgentCommandLine(agentOptionsFor(folder, pickAgentSettings(def)), agentHost(folder));
 }
 
-export function processExecution(folder: vscode.WorkspaceFolder | undefined, cl: AgentCommandLine): vscode.ProcessExecution {
+function processExecution(folder: vscode.WorkspaceFolder | undefined, cl: AgentCommandLine): vscode.ProcessExecution {
   return new vscode.ProcessExecution(cl.command, cl.args, { env: cl.env, cwd: folder?.uri.fsPath });
 }
 

@@ -11,15 +11,16 @@ import { runPreflight, verifyTokenAuth } from '../../core/preflight';
 import { formatTtl, parseTtl } from '../../core/token';
 import type { BootstrapToken, ContextInfo } from '../../core/types';
 import { bootstrapConfigPathFor, contextSetting, kubeconfigSetting, tokenTtlSetting } from '../config';
-import { BuiltinCommands, Commands, StateKeys } from '../constants';
-import { connectCluster, type Cluster } from '../coreAdapter';
-import type { FeatureContext } from '../features';
-import { applyRbacCommand, isRbacFinding } from './cluster';
+import { connect, type Cluster } from '../../core/cluster';
+import { BuiltinCommands, StateKeys } from '../constants';
+import type { FeatureCalls, FeatureContext } from '../features';
+import { isRbacFinding } from './cluster';
 import { reportError } from './util';
 
 /**
- * Answers for every question Bootstrap may ask. A field that is set is not asked; tests and other
- * features pass them: `executeCommand('krustlet.bootstrap', { context, ttl: '1h', folder, overwrite: true, applyRbac: true, gitignore: false })`.
+ * Answers for every question Bootstrap may ask. A field that is set is not asked. Features pass them
+ * (Start Agent: `calls.bootstrap({ outputPath, overwrite: true, notify: false })`); through the
+ * command only tests may (src/vscode/commands/index.ts).
  */
 export interface BootstrapOptions {
   /** Kubeconfig context; default: ask (current first), or the only one. */
@@ -62,9 +63,7 @@ const cancel = (why: string): never => {
   throw new Cancelled(why);
 };
 
-export async function bootstrapCommand(ctx: FeatureContext, options: BootstrapOptions = {}): Promise<BootstrapCommandResult | undefined> {
-  // Menus pass the clicked node as the first argument: only a plain object is options.
-  const o: BootstrapOptions = isPlainOptions(options) ? options : {};
+async function bootstrapCommand(ctx: FeatureContext, o: BootstrapOptions = {}): Promise<BootstrapCommandResult | undefined> {
   try {
     const contextName = await pickContext(ctx, o);
     const ttlSeconds = await pickTtl(ctx, o);
@@ -131,10 +130,6 @@ export async function bootstrapCommand(ctx: FeatureContext, options: BootstrapOp
     reportError(ctx, 'Bootstrap failed', e);
     return undefined;
   }
-}
-
-function isPlainOptions(v: unknown): v is BootstrapOptions {
-  return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
 }
 
 async function pickContext(ctx: FeatureContext, o: BootstrapOptions): Promise<string> {
@@ -257,7 +252,7 @@ async function checkExisting(ctx: FeatureContext, o: BootstrapOptions, target: T
 async function clusterFor(ctx: FeatureContext, contextName: string): Promise<Cluster> {
   const current = ctx.service.cluster;
   if (current && current.context.name === contextName) return current;
-  return connectCluster({ kubeconfigPath: kubeconfigSetting(), context: contextName, logger: ctx.log });
+  return connect({ kubeconfigPath: kubeconfigSetting(), context: contextName, logger: ctx.log });
 }
 
 /**
@@ -310,7 +305,8 @@ async function preflight(ctx: FeatureContext, o: BootstrapOptions, cluster: Clus
       if (choice === undefined) return cancel('the RBAC question was dismissed');
       apply = choice === 'Apply RBAC';
     }
-    if (apply && !(await applyRbacCommand(ctx, { confirm: true }))) return cancel('applying the RBAC bindings failed');
+    // The user just chose Apply RBAC: that is its confirmation.
+    if (apply && !(await ctx.calls.applyRbac({ confirm: true }))) return cancel('applying the RBAC bindings failed');
     ctx.service.invalidatePreflight('Apply RBAC');
   }
   const other = bad.filter((f) => !isRbacFinding(f));
@@ -373,18 +369,18 @@ async function offerGitignore(ctx: FeatureContext, o: BootstrapOptions, file: st
 }
 
 async function successMessage(ctx: FeatureContext, r: BootstrapCommandResult, ttlSeconds: number): Promise<void> {
-  const canStart = (await vscode.commands.getCommands(true)).includes(Commands.startAgent);
-  const buttons = ['Open', 'Copy Path', ...(canStart ? ['Start Agent'] : [])];
   const choice = await ctx.prompter.info(
     `Bootstrap config written to ${r.path} (token ${r.tokenId}, ${ttlSeconds ? `valid for ${formatTtl(ttlSeconds)}` : 'never expires'}).`,
     {},
-    ...buttons,
+    'Open',
+    'Copy Path',
+    'Start Agent',
   );
   if (choice === 'Open') await vscode.window.showTextDocument(vscode.Uri.file(r.path));
   else if (choice === 'Copy Path') await vscode.env.clipboard.writeText(r.path);
-  else if (choice === 'Start Agent') await vscode.commands.executeCommand(Commands.startAgent, { bootstrapFile: r.path });
+  else if (choice === 'Start Agent') await ctx.calls.startAgent({ bootstrapFile: r.path });
 }
 
-export function registerBootstrapCommand(ctx: FeatureContext): vscode.Disposable[] {
-  return [vscode.commands.registerCommand(Commands.bootstrap, (o?: BootstrapOptions) => bootstrapCommand(ctx, o))];
+export function bootstrapCalls(ctx: FeatureContext): Pick<FeatureCalls, 'bootstrap'> {
+  return { bootstrap: (o) => bootstrapCommand(ctx, o) };
 }

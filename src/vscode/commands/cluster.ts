@@ -3,8 +3,7 @@ import { listContexts } from '../../core/kubeconfig';
 import { applyBootstrapRbac, runPreflight } from '../../core/preflight';
 import type { PreflightFinding } from '../../core/types';
 import { contextSetting, kubeconfigSetting, updateContextSetting } from '../config';
-import { Commands } from '../constants';
-import type { FeatureContext } from '../features';
+import type { ConfirmOptions, FeatureCalls, FeatureContext } from '../features';
 import { notify, plural, reportError } from './util';
 
 /** Findings about kubeadm's bootstrap bindings: the ones Apply RBAC fixes. */
@@ -12,7 +11,7 @@ export function isRbacFinding(f: PreflightFinding): boolean {
   return f.id.startsWith('binding:');
 }
 
-export async function selectContext(ctx: FeatureContext, options: { context?: string } = {}): Promise<string | undefined> {
+async function selectContext(ctx: FeatureContext, options: { context?: string } = {}): Promise<string | undefined> {
   let chosen = options.context;
   if (chosen === undefined) {
     let contexts;
@@ -37,13 +36,13 @@ export async function selectContext(ctx: FeatureContext, options: { context?: st
     );
     if (chosen === undefined) return undefined;
   }
-  // The configuration listener in extension.ts reconnects.
+  // The ClusterService follows the setting (it reconnects).
   await updateContextSetting(chosen);
   ctx.log.info(chosen ? `Context set to '${chosen}'.` : 'Following the kubeconfig\'s current context.');
   return chosen;
 }
 
-export async function runPreflightCommand(ctx: FeatureContext): Promise<PreflightFinding[] | undefined> {
+async function runPreflightCommand(ctx: FeatureContext): Promise<PreflightFinding[] | undefined> {
   try {
     const cluster = await ctx.service.requireCluster();
     const findings = await vscode.window.withProgress(
@@ -56,7 +55,7 @@ export async function runPreflightCommand(ctx: FeatureContext): Promise<Prefligh
       notify(ctx, `Preflight: all ${plural(findings.length, 'check')} pass on ${cluster.context.name}.`);
     } else {
       const actions: Record<string, () => unknown> = {};
-      if (bad.some(isRbacFinding)) actions['Apply RBAC'] = () => vscode.commands.executeCommand(Commands.applyRbac);
+      if (bad.some(isRbacFinding)) actions['Apply RBAC'] = () => ctx.calls.applyRbac();
       actions['Show Log'] = () => ctx.log.show();
       void ctx.prompter
         .warning(`Preflight: ${plural(bad.length, 'problem')} on ${cluster.context.name}. ${bad[0].message}${bad[0].fix ? ` ${bad[0].fix}` : ''}`, {}, ...Object.keys(actions))
@@ -69,7 +68,7 @@ export async function runPreflightCommand(ctx: FeatureContext): Promise<Prefligh
   }
 }
 
-export async function applyRbacCommand(ctx: FeatureContext, options: { confirm?: boolean } = {}): Promise<boolean> {
+async function applyRbac(ctx: FeatureContext, options: ConfirmOptions = {}): Promise<boolean> {
   try {
     const cluster = await ctx.service.requireCluster();
     if (options.confirm !== true) {
@@ -95,12 +94,13 @@ export async function applyRbacCommand(ctx: FeatureContext, options: { confirm?:
   }
 }
 
-export function registerClusterCommands(ctx: FeatureContext): vscode.Disposable[] {
-  return [
-    vscode.commands.registerCommand(Commands.refresh, () => ctx.service.reconnect('refresh')),
-    vscode.commands.registerCommand(Commands.selectContext, (o?: { context?: string }) => selectContext(ctx, o)),
-    vscode.commands.registerCommand(Commands.runPreflight, () => runPreflightCommand(ctx)),
-    vscode.commands.registerCommand(Commands.applyRbac, (o?: { confirm?: boolean }) => applyRbacCommand(ctx, o)),
-    vscode.commands.registerCommand(Commands.showLog, () => ctx.log.show()),
-  ];
+/** Refresh, Select Context, Run Preflight, Apply RBAC, Show Log. */
+export function clusterCalls(ctx: FeatureContext): Pick<FeatureCalls, 'refresh' | 'selectContext' | 'runPreflight' | 'applyRbac' | 'showLog'> {
+  return {
+    refresh: () => ctx.service.reconnect('refresh'),
+    selectContext: (o) => selectContext(ctx, o),
+    runPreflight: () => runPreflightCommand(ctx),
+    applyRbac: (o) => applyRbac(ctx, o),
+    showLog: () => ctx.log.show(),
+  };
 }

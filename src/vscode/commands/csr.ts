@@ -1,17 +1,12 @@
 import * as vscode from 'vscode';
-import { describeError } from '../../core/errors';
-import { escapeMarkdown, summarizeRequest } from '../../core/csr/summary';
+import { summarizeRequest } from '../../core/csr/summary';
+import type { Cluster } from '../../core/cluster';
+import { describeError, KrustletError } from '../../core/errors';
 import type { CsrInfo, CsrReview } from '../../core/types';
-import { BuiltinCommands, Commands, REVIEW_SCHEME } from '../constants';
-import type { FeatureContext } from '../features';
-import { CsrNode } from '../views/nodes';
+import { BuiltinCommands, REVIEW_SCHEME } from '../constants';
+import type { ConfirmOptions, FeatureCalls, FeatureContext } from '../features';
+import { codeBlock, escapedMarkdown, markdownText, MAX_DETAIL, plainText } from '../text';
 import { plural, reportError, notify } from './util';
-
-/** Options a caller (a test, the agent feature, a notification) may pass to answer the prompts. */
-export interface CsrCommandOptions {
-  /** Answers the confirmation (Deny, Delete, approving a failing request) without asking. */
-  confirm?: boolean;
-}
 
 export interface CsrCommandResult {
   done: string[];
@@ -19,207 +14,202 @@ export interface CsrCommandResult {
   failed: { name: string; error: string }[];
 }
 
-type Target = CsrNode | string | undefined;
-
-/**
- * Tree menus call a command with (clickedNode, selectedNodes); other callers pass a CSR name, and
- * may add options: `executeCommand('krustlet.approveCsr', 'node1-tls', undefined, { confirm: true })`.
- */
-function targets(ctx: FeatureContext, target: Target, selection: unknown): CsrNode[] {
-  const fromSelection = Array.isArray(selection) ? selection.filter((n): n is CsrNode => n instanceof CsrNode) : [];
-  const clicked = typeof target === 'string' ? ctx.tree.csrNode(target) : target instanceof CsrNode ? target : undefined;
-  if (clicked && fromSelection.length > 1 && fromSelection.includes(clicked)) return fromSelection;
-  if (clicked) return [clicked];
-  if (typeof target === 'string') return [];
-  return ctx.view.selection.filter((n): n is CsrNode => n instanceof CsrNode);
+function notListed(name: string): KrustletError {
+  return new KrustletError('not-found', `No certificate signing request named '${plainText(name)}' is listed.`, 'It was deleted, or another cluster is selected.');
 }
 
-/** The freshest copy we hold of a node's CSR: the informer's (it may be newer than the node's), else the node's. */
-function known(ctx: FeatureContext, n: CsrNode): CsrInfo {
-  return ctx.service.csrs.get(n.info.name) ?? n.info;
+/** The CSRs the store holds under these names; the names it does not hold go to `result.skipped`. */
+function listed(ctx: FeatureContext, names: readonly string[], result: CsrCommandResult): CsrInfo[] {
+  const out: CsrInfo[] = [];
+  for (const name of names) {
+    const csr = ctx.service.csrs.get(name);
+    if (csr) out.push(csr);
+    else result.skipped.push({ name, why: 'no longer listed' });
+  }
+  return out;
 }
 
+/** The reasons a review did not pass, one per line, for a modal's detail. */
 function reasonsText(review: CsrReview): string {
   return review.findings
     .filter((f) => f.verdict !== 'pass')
-    .map((f) => `${f.verdict === 'fail' ? '✗' : '⚠'} ${f.message}`)
+    .map((f) => `${f.verdict === 'fail' ? '✗' : '⚠'} ${plainText(f.message, MAX_DETAIL)}`)
     .join('\n');
 }
 
-export async function approveCsrs(ctx: FeatureContext, target: Target, selection?: unknown, options: CsrCommandOptions = {}): Promise<CsrCommandResult> {
+async function approveCsrs(ctx: FeatureContext, names: readonly string[], options: ConfirmOptions = {}): Promise<CsrCommandResult> {
   const result: CsrCommandResult = { done: [], skipped: [], failed: [] };
-  const nodes = targets(ctx, target, selection);
-  if (!nodes.length) {
-    if (typeof target === 'string') reportError(ctx, 'Approve', new Error(`No certificate signing request named '${target}' is listed.`));
+  const csrs = listed(ctx, names, result);
+  if (!csrs.length) {
+    if (names.length === 1) reportError(ctx, 'Approve', notListed(names[0]));
     return result;
   }
-  const multi = nodes.length > 1;
-  const toApprove: CsrNode[] = [];
-  for (const n of nodes) {
-    if (!n.pending) result.skipped.push({ name: n.info.name, why: `already ${n.info.state}` });
+  const multi = names.length > 1;
+  const toApprove: CsrInfo[] = [];
+  for (const c of csrs) {
+    if (c.state !== 'pending') result.skipped.push({ name: c.name, why: `already ${c.state}` });
     // Several at once: only those that pass (or only warn). A failing one needs its own, explicit confirmation.
-    else if (multi && n.failing) result.skipped.push({ name: n.info.name, why: 'fails the review: approve it on its own after reading the reasons' });
-    else toApprove.push(n);
+    else if (multi && ctx.reviews.get(c).verdict === 'fail') result.skipped.push({ name: c.name, why: 'fails the review: approve it on its own after reading the reasons' });
+    else toApprove.push(c);
   }
-  if (!multi && toApprove.length === 1 && toApprove[0].failing && options.confirm !== true) {
-    const n = toApprove[0];
-    const review = n.review;
-    const what = review.decoded ? 'fails the review' : 'cannot be decoded';
-    const choice = await ctx.prompter.warning(
-      `Certificate signing request '${n.info.name}' ${what}. Approve it anyway?`,
-      { modal: true, detail: `${reasonsText(review)}\n\nApproving lets the signer issue a certificate for exactly what the request asks for.` },
-      'Approve Anyway',
-    );
-    if (choice !== 'Approve Anyway') {
-      result.skipped.push({ name: n.info.name, why: 'not confirmed' });
-      return result;
+  if (!multi && toApprove.length === 1 && options.confirm !== true) {
+    const c = toApprove[0];
+    const review = ctx.reviews.get(c);
+    if (review.verdict === 'fail') {
+      const what = review.decoded ? 'fails the review' : 'cannot be decoded';
+      const choice = await ctx.prompter.warning(
+        `Certificate signing request '${plainText(c.name)}' ${what}. Approve it anyway?`,
+        { modal: true, detail: `${reasonsText(review)}\n\nApproving lets the signer issue a certificate for exactly what the request asks for.` },
+        'Approve Anyway',
+      );
+      if (choice !== 'Approve Anyway') {
+        result.skipped.push({ name: c.name, why: 'not confirmed' });
+        return result;
+      }
+      ctx.log.warn(`Approving ${c.name} although its review failed (confirmed by the user): ${review.findings.filter((f) => f.verdict === 'fail').map((f) => f.message).join(' ')}`);
     }
-    ctx.log.warn(`Approving ${n.info.name} although its review failed (confirmed by the user): ${review.findings.filter((f) => f.verdict === 'fail').map((f) => f.message).join(' ')}`);
   }
   if (toApprove.length) {
-    let cluster;
-    try {
-      cluster = await ctx.service.requireCluster();
-    } catch (e) {
-      reportError(ctx, 'Approve', e);
-      for (const n of toApprove) result.failed.push({ name: n.info.name, error: describeError(e) });
-      return result;
-    }
-    for (const n of toApprove) {
-      try {
-        // The informer's copy saves the GET: one PUT with its resourceVersion (a stale copy gets 409 and is re-read).
-        await cluster.approveCsr(n.info.name, 'KrustletBootstrapApprove', 'Approved in VS Code (Krustlet Bootstrap) after review', known(ctx, n));
-        ctx.log.info(`Approved certificate signing request ${n.info.name} (review: ${n.review.verdict}).`);
-        result.done.push(n.info.name);
-      } catch (e) {
-        result.failed.push({ name: n.info.name, error: reportError(ctx, `Approving ${n.info.name} failed`, e) });
-      }
-    }
+    await decide(ctx, 'Approve', toApprove, result, async (cluster, c) => {
+      // The informer's copy saves the GET: one PUT with its resourceVersion (a stale copy gets 409 and is re-read).
+      await cluster.approveCsr(c.name, 'KrustletBootstrapApprove', 'Approved in VS Code (Krustlet Bootstrap) after review', c);
+      ctx.log.info(`Approved certificate signing request ${c.name} (review: ${ctx.reviews.get(c).verdict}).`);
+    });
   }
   summarize(ctx, 'Approved', result);
   return result;
 }
 
-export async function denyCsrs(ctx: FeatureContext, target: Target, selection?: unknown, options: CsrCommandOptions = {}): Promise<CsrCommandResult> {
+async function denyCsrs(ctx: FeatureContext, names: readonly string[], options: ConfirmOptions = {}): Promise<CsrCommandResult> {
   const result: CsrCommandResult = { done: [], skipped: [], failed: [] };
-  const nodes = targets(ctx, target, selection);
-  const pending = nodes.filter((n) => n.pending);
-  for (const n of nodes) if (!n.pending) result.skipped.push({ name: n.info.name, why: `already ${n.info.state}` });
+  const csrs = listed(ctx, names, result);
+  const pending = csrs.filter((c) => c.state === 'pending');
+  for (const c of csrs) if (c.state !== 'pending') result.skipped.push({ name: c.name, why: `already ${c.state}` });
   if (!pending.length) {
-    if (typeof target === 'string' && !nodes.length) reportError(ctx, 'Deny', new Error(`No certificate signing request named '${target}' is listed.`));
+    if (names.length === 1 && !csrs.length) reportError(ctx, 'Deny', notListed(names[0]));
     return result;
   }
   if (options.confirm !== true) {
-    const names = pending.map((n) => n.info.name).join(', ');
+    const shown = pending.map((c) => plainText(c.name)).join(', ');
     const choice = await ctx.prompter.warning(
-      pending.length === 1 ? `Deny certificate signing request '${names}'?` : `Deny ${pending.length} certificate signing requests?`,
+      pending.length === 1 ? `Deny certificate signing request '${shown}'?` : `Deny ${pending.length} certificate signing requests?`,
       {
         modal: true,
-        detail: `${pending.length > 1 ? `${names}\n\n` : ''}A denied request cannot be approved later. A Krustlet agent waiting on it waits forever: stop it, delete the request, and start the agent again.`,
+        detail: `${pending.length > 1 ? `${shown}\n\n` : ''}A denied request cannot be approved later. A Krustlet agent waiting on it waits forever: stop it, delete the request, and start the agent again.`,
       },
       'Deny',
     );
     if (choice !== 'Deny') {
-      for (const n of pending) result.skipped.push({ name: n.info.name, why: 'not confirmed' });
+      for (const c of pending) result.skipped.push({ name: c.name, why: 'not confirmed' });
       return result;
     }
   }
-  let cluster;
-  try {
-    cluster = await ctx.service.requireCluster();
-  } catch (e) {
-    reportError(ctx, 'Deny', e);
-    for (const n of pending) result.failed.push({ name: n.info.name, error: describeError(e) });
-    return result;
-  }
-  for (const n of pending) {
-    try {
-      await cluster.denyCsr(n.info.name, 'KrustletBootstrapDeny', 'Denied in VS Code (Krustlet Bootstrap)', known(ctx, n));
-      ctx.log.info(`Denied certificate signing request ${n.info.name}.`);
-      result.done.push(n.info.name);
-    } catch (e) {
-      result.failed.push({ name: n.info.name, error: reportError(ctx, `Denying ${n.info.name} failed`, e) });
-    }
-  }
+  await decide(ctx, 'Deny', pending, result, async (cluster, c) => {
+    await cluster.denyCsr(c.name, 'KrustletBootstrapDeny', 'Denied in VS Code (Krustlet Bootstrap)', c);
+    ctx.log.info(`Denied certificate signing request ${c.name}.`);
+  });
   summarize(ctx, 'Denied', result);
   return result;
 }
 
-export async function deleteCsrs(ctx: FeatureContext, target: Target, selection?: unknown, options: CsrCommandOptions = {}): Promise<CsrCommandResult> {
+async function deleteCsrs(ctx: FeatureContext, names: readonly string[], options: ConfirmOptions = {}): Promise<CsrCommandResult> {
   const result: CsrCommandResult = { done: [], skipped: [], failed: [] };
-  const nodes = targets(ctx, target, selection);
-  if (!nodes.length) return result;
+  const csrs = listed(ctx, names, result);
+  if (!csrs.length) return result;
   if (options.confirm !== true) {
-    const names = nodes.map((n) => n.info.name).join(', ');
+    const shown = csrs.map((c) => plainText(c.name)).join(', ');
     const choice = await ctx.prompter.warning(
-      nodes.length === 1 ? `Delete certificate signing request '${names}'?` : `Delete ${nodes.length} certificate signing requests?`,
+      csrs.length === 1 ? `Delete certificate signing request '${shown}'?` : `Delete ${csrs.length} certificate signing requests?`,
       { modal: true, detail: 'A stale <hostname>-tls request from an earlier run makes a restarted Krustlet agent fail: delete it before starting the agent again.' },
       'Delete',
     );
     if (choice !== 'Delete') return result;
   }
-  try {
-    const cluster = await ctx.service.requireCluster();
-    for (const n of nodes) {
-      try {
-        await cluster.deleteCsr(n.info.name);
-        ctx.log.info(`Deleted certificate signing request ${n.info.name}.`);
-        result.done.push(n.info.name);
-      } catch (e) {
-        result.failed.push({ name: n.info.name, error: reportError(ctx, `Deleting ${n.info.name} failed`, e) });
-      }
-    }
-  } catch (e) {
-    reportError(ctx, 'Delete', e);
-  }
+  await decide(ctx, 'Delete', csrs, result, async (cluster, c) => {
+    await cluster.deleteCsr(c.name);
+    ctx.log.info(`Deleted certificate signing request ${c.name}.`);
+  });
   return result;
+}
+
+/** Runs `act` on each request in turn; each failure is reported and recorded, the others still run. */
+async function decide(
+  ctx: FeatureContext,
+  verb: 'Approve' | 'Deny' | 'Delete',
+  csrs: readonly CsrInfo[],
+  result: CsrCommandResult,
+  act: (cluster: Cluster, csr: CsrInfo) => Promise<void>,
+): Promise<void> {
+  let cluster;
+  try {
+    cluster = await ctx.service.requireCluster();
+  } catch (e) {
+    reportError(ctx, verb, e);
+    for (const c of csrs) result.failed.push({ name: c.name, error: describeError(e) });
+    return;
+  }
+  const ing = { Approve: 'Approving', Deny: 'Denying', Delete: 'Deleting' }[verb];
+  for (const c of csrs) {
+    try {
+      await act(cluster, c);
+      result.done.push(c.name);
+    } catch (e) {
+      result.failed.push({ name: c.name, error: reportError(ctx, `${ing} ${plainText(c.name)} failed`, e) });
+    }
+  }
 }
 
 function summarize(ctx: FeatureContext, verb: string, r: CsrCommandResult): void {
   if (!r.done.length && !r.skipped.length) return;
   const parts: string[] = [];
-  if (r.done.length) parts.push(`${verb} ${r.done.length === 1 ? r.done[0] : plural(r.done.length, 'request')}.`);
+  if (r.done.length) parts.push(`${verb} ${r.done.length === 1 ? plainText(r.done[0]) : plural(r.done.length, 'request')}.`);
   const skipped = r.skipped.filter((s) => s.why !== 'not confirmed');
-  if (skipped.length) parts.push(`Skipped ${skipped.map((s) => `${s.name} (${s.why})`).join(', ')}.`);
+  if (skipped.length) parts.push(`Skipped ${skipped.map((s) => `${plainText(s.name)} (${s.why})`).join(', ')}.`);
   if (parts.length) notify(ctx, parts.join(' '));
 }
 
 // Review: a read-only Markdown document per CSR, rendered in the Markdown preview.
 
-export class ReviewDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
+class ReviewDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.emitter.event;
-  private readonly sub: vscode.Disposable;
+  private readonly subs: vscode.Disposable[];
   constructor(private readonly ctx: FeatureContext) {
-    // Keep an open review current as the request changes (approved, issued …).
-    this.sub = ctx.service.onDidChange((c) => {
-      if (c.kind === 'csr') this.emitter.fire(reviewUri(c.name));
-    });
+    // Keep an open review current as the request changes (approved, issued …) and when the review context does.
+    this.subs = [
+      ctx.service.csrs.onDidChange((c) => {
+        if (c.type === 'added' || c.type === 'modified' || c.type === 'deleted') this.emitter.fire(reviewUri(c.key));
+        else if (c.type === 'reset') this.refreshOpen();
+      }),
+      ctx.reviews.onDidChangeContext(() => this.refreshOpen()),
+    ];
+  }
+  private refreshOpen(): void {
+    for (const d of vscode.workspace.textDocuments) if (d.uri.scheme === REVIEW_SCHEME) this.emitter.fire(d.uri);
   }
   provideTextDocumentContent(uri: vscode.Uri): string {
     const name = decodeURIComponent(uri.path.replace(/^\//, '').replace(/\.md$/, ''));
-    const node = this.ctx.tree.csrNode(name);
-    if (!node) return `# ${name}\n\nThis certificate signing request is no longer listed (deleted, or another cluster is selected).\n`;
-    return reviewMarkdown(node);
+    const csr = this.ctx.service.csrs.get(name);
+    if (!csr) return `# ${markdownText(name)}\n\nThis certificate signing request is no longer listed (deleted, or another cluster is selected).\n`;
+    return reviewMarkdown(csr, this.ctx.reviews.get(csr));
   }
   dispose(): void {
-    this.sub.dispose();
+    for (const s of this.subs) s.dispose();
     this.emitter.dispose();
   }
 }
 
-export function reviewUri(name: string): vscode.Uri {
+function reviewUri(name: string): vscode.Uri {
   return vscode.Uri.from({ scheme: REVIEW_SCHEME, path: `/${encodeURIComponent(name)}.md` });
 }
 
-export function reviewMarkdown(node: CsrNode): string {
-  const review = node.review;
-  const summary = summarizeRequest(node.info, review);
-  const all = review.findings.map((f) => `- ${f.verdict === 'pass' ? '✓' : f.verdict === 'warn' ? '⚠' : '✗'} ${escapeMarkdown(f.message)}`);
+function reviewMarkdown(csr: CsrInfo, review: CsrReview): string {
+  const summary = summarizeRequest(csr, review);
+  const all = review.findings.map((f) => `- ${f.verdict === 'pass' ? '✓' : f.verdict === 'warn' ? '⚠' : '✗'} ${markdownText(f.message)}`);
   return [
     `# Certificate signing request review`,
     '',
-    summary.markdown,
+    escapedMarkdown(summary.markdown),
     '',
     '## Every check',
     '',
@@ -227,35 +217,33 @@ export function reviewMarkdown(node: CsrNode): string {
     '',
     '## The request (PEM)',
     '',
-    '```',
-    node.info.requestPem.trim(),
-    '```',
+    codeBlock(csr.requestPem.trim()),
     '',
   ].join('\n');
 }
 
-export async function reviewCsrCommand(ctx: FeatureContext, target: Target, _selection?: unknown, options: { show?: boolean } = {}): Promise<CsrReview | undefined> {
-  const node = typeof target === 'string' ? ctx.tree.csrNode(target) : target instanceof CsrNode ? target : ctx.view.selection.find((n): n is CsrNode => n instanceof CsrNode);
-  if (!node) {
-    if (typeof target === 'string') reportError(ctx, 'Review', new Error(`No certificate signing request named '${target}' is listed.`));
+async function reviewCsr(ctx: FeatureContext, name: string, options: { show?: boolean } = {}): Promise<CsrReview | undefined> {
+  const csr = ctx.service.csrs.get(name);
+  if (!csr) {
+    reportError(ctx, 'Review', notListed(name));
     return undefined;
   }
-  const review = node.review;
-  ctx.log.info(`Review of ${node.info.name}: ${review.verdict}. ${review.findings.filter((f) => f.verdict !== 'pass').map((f) => `[${f.verdict}] ${f.message}`).join(' ')}`);
-  if (options.show !== false) {
-    await vscode.commands.executeCommand(BuiltinCommands.showMarkdownPreview, reviewUri(node.info.name));
-  }
+  const review = ctx.reviews.get(csr);
+  ctx.log.info(`Review of ${csr.name}: ${review.verdict}. ${review.findings.filter((f) => f.verdict !== 'pass').map((f) => `[${f.verdict}] ${f.message}`).join(' ')}`);
+  if (options.show !== false) await vscode.commands.executeCommand(BuiltinCommands.showMarkdownPreview, reviewUri(csr.name));
   return review;
 }
 
-export function registerCsrCommands(ctx: FeatureContext): vscode.Disposable[] {
+/** Approve, Deny, Delete and Review, with the review documents behind Review. */
+export function registerCsrFeature(ctx: FeatureContext): { calls: Pick<FeatureCalls, 'approveCsrs' | 'denyCsrs' | 'deleteCsrs' | 'reviewCsr'>; disposables: vscode.Disposable[] } {
   const docs = new ReviewDocuments(ctx);
-  return [
-    docs,
-    vscode.workspace.registerTextDocumentContentProvider(REVIEW_SCHEME, docs),
-    vscode.commands.registerCommand(Commands.approveCsr, (t?: Target, s?: unknown, o?: CsrCommandOptions) => approveCsrs(ctx, t, s, o)),
-    vscode.commands.registerCommand(Commands.denyCsr, (t?: Target, s?: unknown, o?: CsrCommandOptions) => denyCsrs(ctx, t, s, o)),
-    vscode.commands.registerCommand(Commands.deleteCsr, (t?: Target, s?: unknown, o?: CsrCommandOptions) => deleteCsrs(ctx, t, s, o)),
-    vscode.commands.registerCommand(Commands.reviewCsr, (t?: Target, s?: unknown, o?: { show?: boolean }) => reviewCsrCommand(ctx, t, s, o)),
-  ];
+  return {
+    calls: {
+      approveCsrs: (names, o) => approveCsrs(ctx, names, o),
+      denyCsrs: (names, o) => denyCsrs(ctx, names, o),
+      deleteCsrs: (names, o) => deleteCsrs(ctx, names, o),
+      reviewCsr: (name, o) => reviewCsr(ctx, name, o),
+    },
+    disposables: [docs, vscode.workspace.registerTextDocumentContentProvider(REVIEW_SCHEME, docs)],
+  };
 }

@@ -1,10 +1,26 @@
 import * as vscode from 'vscode';
-import type { ClusterService, ModelChange } from '../clusterService';
-import { Commands, Views } from '../constants';
-import { SIGNER_KUBELET_SERVING } from '../../core/csr/format';
-import { loadX509 } from '../../core/csr/decode';
 import type { JoinProgress } from '../../core/agent/progress';
-import { AgentNode, ClusterNode, CsrNode, GroupNode, type KrustletNode, MessageNode, TokenNode } from './nodes';
+import { tokenExpired } from '../../core/token';
+import type { CsrState } from '../../core/types';
+import type { ClusterService } from '../clusterService';
+import type { CollectionChange } from '../collection';
+import { Commands, Views } from '../constants';
+import type { Reviews } from '../reviews';
+import { MAX_DETAIL, plainText } from '../text';
+import {
+  AgentNode,
+  ClusterNode,
+  clusterTreeItem,
+  CsrNode,
+  csrTooltip,
+  csrTreeItem,
+  GroupNode,
+  groupTreeItem,
+  type KrustletNode,
+  MessageNode,
+  TokenNode,
+  tokenTreeItem,
+} from './nodes';
 
 /** What the tree needs of an agent run (src/vscode/agent's AgentRun): its names, progress and progress event. */
 export interface AgentProgressSource {
@@ -15,220 +31,128 @@ export interface AgentProgressSource {
   readonly onDidChange: vscode.Event<JoinProgress>;
 }
 
-/** Longest run of background reviews before yielding to the extension host's other work. */
-const REVIEW_SLICE_MS = 8;
-
 /**
- * The Krustlet view: cluster → Bootstrap Tokens / Certificate Signing Requests. It mirrors the
- * ClusterService's live maps with stable node objects, and turns each model change into one
- * `onDidChangeTreeData` event for the node (or group) that changed — never a full relist.
+ * The Krustlet view: cluster → Bootstrap Tokens / Certificate Signing Requests (→ Agent). A
+ * projection: every item is built from the ClusterService's collections and the reviews when VS
+ * Code asks for it. The provider keeps only element handles (VS Code refreshes an element by its
+ * object, so a CSR keeps one handle per name) and turns each change into one `onDidChangeTreeData`
+ * event for the element (or group) that changed — never a full relist.
  */
 export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<KrustletNode | KrustletNode[] | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
 
-  readonly clusterNode = new ClusterNode({ context: '' });
+  readonly clusterNode = new ClusterNode();
   readonly tokensGroup = new GroupNode('tokens');
   readonly csrsGroup = new GroupNode('csrs');
-  private readonly csrNodes = new Map<string, CsrNode>();
+  private readonly csrHandles = new Map<string, CsrNode>();
+  private readonly tokenHandles = new Map<string, TokenNode>();
   /** The "Agent <hostname>" node, once a run was started in this window (see followAgent). */
   private agentNode?: AgentNode;
   private agentSub?: vscode.Disposable;
-  private readonly tokenNodes = new Map<string, TokenNode>();
-  private readonly changes = new vscode.EventEmitter<ModelChange>();
-  /** Fires after the tree applied a model change (tests and the agent feature wait on it). */
-  readonly onDidApplyChange = this.changes.event;
+  /** The state each CSR element showed last: a change of it moves the element (pending first). */
+  private readonly shownState = new WeakMap<CsrNode, CsrState>();
   private readonly disposables: vscode.Disposable[] = [];
   private readonly clock: NodeJS.Timeout;
 
-  /**
-   * Reviews (PKCS#10 decode + signature check + rules, ~1 ms each) the render path may compute
-   * synchronously per macrotask. A few new requests are reviewed before they are first shown;
-   * beyond that (a first list of thousands) an item shows "reviewing…" with the plain pending
-   * contextValue and is reviewed in the background in small time slices, then re-rendered. The menus
-   * are the same for both pending contextValues, and approving recomputes the review synchronously
-   * when it is missing, so a failing request always gets its modal.
-   */
-  syncReviewsPerTick = 32;
-  private syncReviewsLeft = -1;
-  private readonly reviewQueue = new Set<CsrNode>();
-  private reviewTimer?: NodeJS.Timeout;
-  private x509Warmed = false;
-
-  constructor(private readonly service: ClusterService) {
-    this.disposables.push(this.emitter, this.changes, service.onDidChange((c) => this.apply(c)));
+  constructor(
+    private readonly service: ClusterService,
+    private readonly reviews: Reviews,
+  ) {
+    this.disposables.push(
+      this.emitter,
+      service.onDidChangeConnection(() => {
+        this.csrHandles.clear();
+        this.tokenHandles.clear();
+        this.emitter.fire(undefined);
+      }),
+      service.csrs.onDidChange((c) => this.onCollection(c, this.csrHandles, this.csrsGroup, (csr, h) => this.shownState.get(h) !== csr.state)),
+      service.tokens.onDidChange((c) => this.onCollection(c, this.tokenHandles, this.tokensGroup, () => false)),
+      reviews.onDidReview((names) => {
+        const done = names.map((n) => this.csrHandles.get(n)).filter((n): n is CsrNode => n !== undefined);
+        if (done.length) this.emitter.fire(done);
+      }),
+      // A new expected hostname or another API server: every review (and so every CSR item) may read differently.
+      reviews.onDidChangeContext(() => this.emitter.fire(undefined)),
+    );
     // Ages and "expires in" texts: one refresh a minute of the two groups' items (no API calls).
     this.clock = setInterval(() => {
       if (this.service.state.kind !== 'connected') return;
-      for (const n of this.tokenNodes.values()) this.emitter.fire(n);
-      for (const n of this.csrNodes.values()) this.emitter.fire(n);
+      const all = [...this.tokenHandles.values(), ...this.csrHandles.values()];
+      if (all.length) this.emitter.fire(all);
     }, 60_000);
   }
 
-  private apply(c: ModelChange): void {
-    switch (c.kind) {
-      case 'connection':
-        this.reviewQueue.clear();
-        this.csrNodes.clear();
-        if (!this.x509Warmed) {
-          // The CSR list is on its way: load the review's x509 stack (~100 ms, once) before it lands.
-          this.x509Warmed = true;
-          setTimeout(loadX509, 0);
-        }
-        this.tokenNodes.clear();
-        this.updateClusterNode();
-        this.emitter.fire(undefined);
+  /**
+   * One collection change → one refresh: of the item when only it changed (and it stays in place),
+   * else of its group (an item came or went, or moved, which changes the order and the group's count).
+   */
+  private onCollection<T, N extends KrustletNode>(c: CollectionChange<T>, handles: Map<string, N>, group: GroupNode, moves: (item: T, handle: N) => boolean): void {
+    switch (c.type) {
+      case 'added':
+      case 'reset':
+      case 'deleted':
+        if (c.type === 'deleted') handles.delete(c.key);
+        this.emitter.fire(group);
         break;
-      case 'csrs-reset':
-        this.syncCsrs();
-        this.updateGroupDescriptions();
-        this.emitter.fire(this.csrsGroup);
-        break;
-      case 'tokens-reset':
-        this.syncTokens();
-        this.updateGroupDescriptions();
-        this.emitter.fire(this.tokensGroup);
-        break;
-      case 'csr': {
-        const info = this.service.csrs.get(c.name);
-        const node = this.csrNodes.get(c.name);
-        if (c.op === 'deleted' || !info) {
-          this.csrNodes.delete(c.name);
-          this.fireGroup(this.csrsGroup);
-        } else if (node) {
-          const reorder = node.info.state !== info.state;
-          node.info = info;
-          if (reorder) this.fireGroup(this.csrsGroup);
-          else this.emitter.fire(node);
-        } else {
-          this.csrNodes.set(c.name, new CsrNode(info, () => this.service.expectedHostnames(), () => this.service.cluster?.server));
-          this.fireGroup(this.csrsGroup);
-        }
+      case 'modified': {
+        const handle = handles.get(c.key);
+        if (!handle || moves(c.item, handle)) this.emitter.fire(group);
+        else this.emitter.fire(handle);
         break;
       }
-      case 'token': {
-        const info = this.service.tokens.get(c.id);
-        const node = this.tokenNodes.get(c.id);
-        if (c.op === 'deleted' || !info) {
-          this.tokenNodes.delete(c.id);
-          this.fireGroup(this.tokensGroup);
-        } else if (node) {
-          node.info = info;
-          this.emitter.fire(node);
-        } else {
-          this.tokenNodes.set(c.id, new TokenNode(info));
-          this.fireGroup(this.tokensGroup);
-        }
-        break;
-      }
-      case 'csrs-state':
-      case 'tokens-state':
-        this.updateClusterNode();
-        this.updateGroupDescriptions();
-        this.emitter.fire(this.clusterNode);
+      case 'status':
+        this.emitter.fire([this.clusterNode, group]);
         break;
     }
-    this.changes.fire(c);
-  }
-
-  private fireGroup(group: GroupNode): void {
-    this.updateGroupDescriptions();
-    this.emitter.fire(group);
-  }
-
-  /** Keeps node objects stable across a relist, so expanded/selected state survives. */
-  private syncCsrs(): void {
-    const seen = new Set<string>();
-    for (const [name, info] of this.service.csrs) {
-      seen.add(name);
-      const node = this.csrNodes.get(name);
-      if (node) node.info = info;
-      else this.csrNodes.set(name, new CsrNode(info, () => this.service.expectedHostnames(), () => this.service.cluster?.server));
-    }
-    for (const name of [...this.csrNodes.keys()]) if (!seen.has(name)) this.csrNodes.delete(name);
-  }
-
-  private syncTokens(): void {
-    const seen = new Set<string>();
-    for (const [id, info] of this.service.tokens) {
-      seen.add(id);
-      const node = this.tokenNodes.get(id);
-      if (node) node.info = info;
-      else this.tokenNodes.set(id, new TokenNode(info));
-    }
-    for (const id of [...this.tokenNodes.keys()]) if (!seen.has(id)) this.tokenNodes.delete(id);
-  }
-
-  private updateClusterNode(): void {
-    const cluster = this.service.cluster;
-    const watches = [this.service.csrWatch, this.service.tokenWatch];
-    const reconnecting = watches.some((w) => w.state === 'reconnecting' && !w.forbidden);
-    this.clusterNode.data = {
-      context: cluster?.context.name ?? '',
-      server: cluster?.server,
-      status: reconnecting ? 'reconnecting…' : undefined,
-    };
-  }
-
-  private updateGroupDescriptions(): void {
-    const pending = [...this.csrNodes.values()].filter((n) => n.pending).length;
-    this.csrsGroup.description = this.service.csrWatch.state === 'reconnecting' ? 'reconnecting…' : pending ? `${pending} pending` : undefined;
-    const live = [...this.tokenNodes.values()].filter((n) => !n.expired()).length;
-    this.tokensGroup.description = this.service.tokenWatch.state === 'reconnecting' ? 'reconnecting…' : this.tokenNodes.size ? `${live} valid` : undefined;
   }
 
   getTreeItem(node: KrustletNode): vscode.TreeItem {
-    if (node.kind !== 'csr') return node.toTreeItem();
-    if (node.pending && !node.reviewIfReady()) {
-      if (this.takeSyncReview()) void node.review;
-      else this.queueReview(node);
+    switch (node.kind) {
+      case 'cluster':
+        return clusterTreeItem(this.clusterData());
+      case 'group':
+        return groupTreeItem(node.group, this.groupDescription(node));
+      case 'token': {
+        const t = this.service.tokens.get(node.id);
+        return t ? tokenTreeItem(t) : gone(node.id);
+      }
+      case 'csr': {
+        const csr = this.service.csrs.get(node.name);
+        if (!csr) return gone(node.name);
+        this.shownState.set(node, csr.state);
+        // The tooltip (the request's summary) is built on hover, by resolveTreeItem.
+        return csrTreeItem(csr, csr.state === 'pending' ? this.reviews.forRender(csr) : undefined);
+      }
+      default:
+        return node.toTreeItem();
     }
-    // The tooltip (the request's summary) is built on hover, by resolveTreeItem.
-    return node.toTreeItem(new Date(), { lazy: true });
   }
 
   resolveTreeItem(item: vscode.TreeItem, node: KrustletNode): vscode.TreeItem {
-    if (node.kind === 'csr' && item.tooltip === undefined) item.tooltip = node.tooltipFor();
+    if (node.kind !== 'csr' || item.tooltip !== undefined) return item;
+    const csr = this.service.csrs.get(node.name);
+    if (csr) item.tooltip = csrTooltip(csr, this.reviews.get(csr));
     return item;
   }
 
-  /** One synchronous review from this macrotask's budget (see syncReviewsPerTick). */
-  private takeSyncReview(): boolean {
-    if (this.syncReviewsLeft < 0) {
-      this.syncReviewsLeft = this.syncReviewsPerTick;
-      setImmediate(() => (this.syncReviewsLeft = -1));
+  private clusterData() {
+    const cluster = this.service.cluster;
+    const watches = [this.service.csrs.status, this.service.tokens.status];
+    const reconnecting = watches.some((w) => w.state === 'reconnecting' && !w.forbidden);
+    return { context: cluster?.context.name ?? '', server: cluster?.server, status: reconnecting ? 'reconnecting…' : undefined };
+  }
+
+  private groupDescription(group: GroupNode): string | undefined {
+    if (group.group === 'tokens') {
+      if (this.service.tokens.status.state === 'reconnecting') return 'reconnecting…';
+      const tokens = this.service.tokens.list();
+      const now = new Date();
+      return tokens.length ? `${tokens.filter((t) => !tokenExpired(t, now)).length} valid` : undefined;
     }
-    if (this.syncReviewsLeft <= 0 || this.syncReviewsPerTick <= 0) return false;
-    this.syncReviewsLeft--;
-    return true;
-  }
-
-  private queueReview(node: CsrNode): void {
-    this.reviewQueue.add(node);
-    this.reviewTimer ??= setTimeout(() => this.reviewSlice(), 0);
-  }
-
-  /** Reviews queued nodes for up to REVIEW_SLICE_MS, re-renders them, and pauses before the next slice. */
-  private reviewSlice(): void {
-    this.reviewTimer = undefined;
-    const start = performance.now();
-    const done: CsrNode[] = [];
-    for (const node of this.reviewQueue) {
-      this.reviewQueue.delete(node);
-      // Gone, replaced, or no longer pending: its item does not show a review.
-      if (this.csrNodes.get(node.info.name) !== node || !node.pending) continue;
-      void node.review;
-      done.push(node);
-      if (performance.now() - start >= REVIEW_SLICE_MS) break;
-    }
-    if (done.length) this.emitter.fire(done);
-    // A pause as long as the slice: background reviews take at most about half of the extension host.
-    if (this.reviewQueue.size) this.reviewTimer = setTimeout(() => this.reviewSlice(), REVIEW_SLICE_MS);
-  }
-
-  /** Requests still waiting for their background review (tests, bench). */
-  get reviewsQueued(): number {
-    return this.reviewQueue.size;
+    if (this.service.csrs.status.state === 'reconnecting') return 'reconnecting…';
+    const pending = this.service.csrs.list().filter((c) => c.state === 'pending').length;
+    return pending ? `${pending} pending` : undefined;
   }
 
   getParent(node: KrustletNode): KrustletNode | undefined {
@@ -270,40 +194,32 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
   }
 
   private tokenChildren(): KrustletNode[] {
-    const w = this.service.tokenWatch;
-    if (w.forbidden) return [new MessageNode('tokens-forbidden', 'Cannot list bootstrap tokens', 'lock', w.message, { command: Commands.runPreflight, title: 'Run Preflight Checks' })];
-    const nodes = [...this.tokenNodes.values()].sort((a, b) => Number(a.expired()) - Number(b.expired()) || a.info.id.localeCompare(b.info.id));
-    if (nodes.length) return nodes;
-    if (w.state === 'connecting') return [new MessageNode('tokens-loading', 'Loading…', 'loading~spin')];
+    const c = this.service.tokens;
+    if (c.status.forbidden) return [forbidden('tokens-forbidden', 'Cannot list bootstrap tokens', c.status.message)];
+    const now = new Date();
+    const tokens = c.list().sort((a, b) => Number(tokenExpired(a, now)) - Number(tokenExpired(b, now)) || a.id.localeCompare(b.id));
+    if (tokens.length) return handlesFor(this.tokenHandles, tokens.map((t) => t.id), (id) => new TokenNode(id));
+    if (!c.synced) return [new MessageNode('tokens-loading', 'Loading…', 'loading~spin')];
     return [new MessageNode('tokens-empty', 'No bootstrap tokens — run Bootstrap', 'add', undefined, { command: Commands.bootstrap, title: 'Bootstrap' })];
   }
 
   private csrChildren(): KrustletNode[] {
-    const w = this.service.csrWatch;
-    if (w.forbidden) return [new MessageNode('csrs-forbidden', 'Cannot list certificate signing requests', 'lock', w.message, { command: Commands.runPreflight, title: 'Run Preflight Checks' })];
-    const nodes = [...this.csrNodes.values()].sort(
+    const c = this.service.csrs;
+    if (c.status.forbidden) return [forbidden('csrs-forbidden', 'Cannot list certificate signing requests', c.status.message)];
+    const csrs = c.list().sort(
       (a, b) =>
-        Number(b.pending) - Number(a.pending) ||
-        (b.info.createdAt?.getTime() ?? 0) - (a.info.createdAt?.getTime() ?? 0) ||
-        a.info.name.localeCompare(b.info.name),
+        Number(b.state === 'pending') - Number(a.state === 'pending') ||
+        (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0) ||
+        a.name.localeCompare(b.name),
     );
-    if (nodes.length) return nodes;
-    if (w.state === 'connecting') return [new MessageNode('csrs-loading', 'Loading…', 'loading~spin')];
+    if (csrs.length) return handlesFor(this.csrHandles, csrs.map((x) => x.name), (name) => new CsrNode(name));
+    if (!c.synced) return [new MessageNode('csrs-loading', 'Loading…', 'loading~spin')];
     return [new MessageNode('csrs-empty', 'No certificate signing requests', 'info')];
   }
 
-  /** The node for a CSR name, if the tree has it. */
+  /** The element for a CSR name while the cluster lists it (tests, the bench). */
   csrNode(name: string): CsrNode | undefined {
-    return this.csrNodes.get(name);
-  }
-
-  tokenNode(id: string): TokenNode | undefined {
-    return this.tokenNodes.get(id);
-  }
-
-  /** Pending kubelet-serving CSRs, for the agent feature's join progress. */
-  pendingServingCsrs(): CsrNode[] {
-    return [...this.csrNodes.values()].filter((n) => n.pending && n.info.signerName === SIGNER_KUBELET_SERVING);
+    return this.service.csrs.get(name) ? handle(this.csrHandles, name, () => new CsrNode(name)) : undefined;
   }
 
   /**
@@ -342,29 +258,49 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
     return this.agentNode;
   }
 
-  /** Re-renders everything from the current model (after a setting that changes reviews, e.g. expected hostnames). */
-  rerender(): void {
-    this.emitter.fire(undefined);
-  }
-
   dispose(): void {
     clearInterval(this.clock);
     this.agentSub?.dispose();
-    if (this.reviewTimer) clearTimeout(this.reviewTimer);
-    this.reviewQueue.clear();
     for (const d of this.disposables) d.dispose();
   }
 }
 
+/** The element VS Code knows for a key, or a new one. */
+function handle<N>(handles: Map<string, N>, key: string, create: () => N): N {
+  let h = handles.get(key);
+  if (!h) handles.set(key, (h = create()));
+  return h;
+}
+
+/** The elements for `keys`, in order; elements of keys no longer listed are dropped (the whole list was asked for). */
+function handlesFor<N>(handles: Map<string, N>, keys: readonly string[], create: (key: string) => N): N[] {
+  const listed = new Set(keys);
+  for (const k of [...handles.keys()]) if (!listed.has(k)) handles.delete(k);
+  return keys.map((k) => handle(handles, k, () => create(k)));
+}
+
+function forbidden(id: string, text: string, message: string | undefined): MessageNode {
+  return new MessageNode(id, text, 'lock', message && plainText(message, MAX_DETAIL), { command: Commands.runPreflight, title: 'Run Preflight Checks' });
+}
+
+/** The item of a handle whose object left the collection a moment ago (VS Code asked before the group refresh). */
+function gone(key: string): vscode.TreeItem {
+  const item = new vscode.TreeItem(plainText(key), vscode.TreeItemCollapsibleState.None);
+  item.description = 'no longer listed';
+  return item;
+}
+
 /** Creates the provider and registers the view once. */
-export function registerClusterView(service: ClusterService): { provider: ClusterTreeProvider; view: vscode.TreeView<KrustletNode>; disposables: vscode.Disposable[] } {
-  const provider = new ClusterTreeProvider(service);
+export function registerClusterView(
+  service: ClusterService,
+  reviews: Reviews,
+): { provider: ClusterTreeProvider; view: vscode.TreeView<KrustletNode>; disposables: vscode.Disposable[] } {
+  const provider = new ClusterTreeProvider(service, reviews);
   const view = vscode.window.createTreeView(Views.cluster, { treeDataProvider: provider, canSelectMany: true, showCollapseAll: false });
   // The welcome content (viewsWelcome) is static: the message above it says what exactly went wrong.
-  const showState = service.onDidChange((c) => {
-    if (c.kind !== 'connection') return;
-    const s = service.state;
-    view.message = s.kind === 'connected' || s.kind === 'connecting' || s.kind === 'idle' ? undefined : s.message;
+  const showState = service.onDidChangeConnection((s) => {
+    view.message = s.kind === 'connected' || s.kind === 'connecting' || s.kind === 'idle' ? undefined : s.message && plainText(s.message, MAX_DETAIL);
   });
   return { provider, view, disposables: [provider, showState, view] };
 }
+

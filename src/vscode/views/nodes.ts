@@ -1,102 +1,103 @@
 import * as vscode from 'vscode';
 import { formatAge, humanDuration, shortSignerName } from '../../core/csr/format';
-import { reviewCsr } from '../../core/csr/review';
 import { escapeMarkdown, summarizeRequest } from '../../core/csr/summary';
 import { phaseIcon, phaseText, progressMarkdown, stepDescription, stepIcon, summaryText, type IconSpec } from '../../core/agent/present';
 import type { JoinProgress, JoinStep } from '../../core/agent/progress';
 import { tokenExpired } from '../../core/token';
-import type { CsrInfo, CsrReview, TokenInfo } from '../../core/types';
+import type { CsrInfo, CsrReview, CsrState, TokenInfo } from '../../core/types';
 import { ContextValues, type ContextValue } from '../constants';
+import { escapedMarkdown, markdownText, plainText } from '../text';
 
 /**
- * The tree's typed nodes. Each keeps its data and builds its TreeItem on demand, so an event that
- * changes one CSR only needs `onDidChangeTreeData.fire(thatNode)`.
+ * The tree's typed nodes. The cluster, its groups, tokens and CSRs are handles: what they show is
+ * read from the ClusterService (and the reviews) when VS Code asks for the item, never copied into a
+ * node; the functions below turn those facts into TreeItems. Messages and the agent node carry
+ * what only the view has.
  */
 export type KrustletNode = ClusterNode | GroupNode | TokenNode | CsrNode | MessageNode | AgentNode | AgentStepNode;
 
-export interface ClusterNodeData {
+export class ClusterNode {
+  readonly kind = 'cluster';
+}
+
+interface ClusterItemData {
   context: string;
   server?: string;
   /** Extra status shown after the server, e.g. "reconnecting…". */
   status?: string;
 }
 
-export class ClusterNode {
-  readonly kind = 'cluster';
-  constructor(public data: ClusterNodeData) {}
-  toTreeItem(): vscode.TreeItem {
-    const item = new vscode.TreeItem(this.data.context, vscode.TreeItemCollapsibleState.Expanded);
-    item.id = 'cluster';
-    item.description = [this.data.server, this.data.status].filter(Boolean).join(' · ');
-    item.iconPath = new vscode.ThemeIcon(this.data.status ? 'sync~spin' : 'server-environment');
-    item.contextValue = ContextValues.cluster;
-    item.tooltip = new vscode.MarkdownString(
-      `**Context:** ${escapeMarkdown(this.data.context)}\n\n**Server:** ${escapeMarkdown(this.data.server ?? '(unknown)')}${this.data.status ? `\n\n*${escapeMarkdown(this.data.status)}*` : ''}`,
-    );
-    return item;
-  }
+export function clusterTreeItem(d: ClusterItemData): vscode.TreeItem {
+  const item = new vscode.TreeItem(plainText(d.context), vscode.TreeItemCollapsibleState.Expanded);
+  item.id = 'cluster';
+  item.description = [d.server && plainText(d.server), d.status].filter(Boolean).join(' · ');
+  item.iconPath = new vscode.ThemeIcon(d.status ? 'sync~spin' : 'server-environment');
+  item.contextValue = ContextValues.cluster;
+  item.tooltip = new vscode.MarkdownString(
+    `**Context:** ${markdownText(d.context)}\n\n**Server:** ${markdownText(d.server ?? '(unknown)')}${d.status ? `\n\n*${escapeMarkdown(d.status)}*` : ''}`,
+  );
+  return item;
 }
 
-export type GroupKind = 'tokens' | 'csrs';
+type GroupKind = 'tokens' | 'csrs';
 
 export class GroupNode {
   readonly kind = 'group';
-  /** Shown in the description, e.g. "2 pending" or "reconnecting…". */
-  description?: string;
   constructor(readonly group: GroupKind) {}
-  toTreeItem(): vscode.TreeItem {
-    const tokens = this.group === 'tokens';
-    const item = new vscode.TreeItem(tokens ? 'Bootstrap Tokens' : 'Certificate Signing Requests', vscode.TreeItemCollapsibleState.Expanded);
-    item.id = `group:${this.group}`;
-    item.iconPath = new vscode.ThemeIcon(tokens ? 'key' : 'workspace-trusted');
-    item.contextValue = tokens ? ContextValues.tokensGroup : ContextValues.csrsGroup;
-    item.description = this.description;
-    return item;
-  }
 }
 
+/** A group's item; `description` e.g. "2 pending" or "reconnecting…". */
+export function groupTreeItem(group: GroupKind, description: string | undefined): vscode.TreeItem {
+  const tokens = group === 'tokens';
+  const item = new vscode.TreeItem(tokens ? 'Bootstrap Tokens' : 'Certificate Signing Requests', vscode.TreeItemCollapsibleState.Expanded);
+  item.id = `group:${group}`;
+  item.iconPath = new vscode.ThemeIcon(tokens ? 'key' : 'workspace-trusted');
+  item.contextValue = tokens ? ContextValues.tokensGroup : ContextValues.csrsGroup;
+  item.description = description;
+  return item;
+}
+
+/** A bootstrap token in the tree, by id. */
 export class TokenNode {
   readonly kind = 'token';
-  constructor(public info: TokenInfo) {}
-
-  expired(now = new Date()): boolean {
-    return tokenExpired(this.info, now);
-  }
-
-  expiryText(now = new Date()): string {
-    if (!this.info.expiration) return 'never expires';
-    if (this.expired(now)) return 'expired';
-    return `expires in ${humanDuration((this.info.expiration.getTime() - now.getTime()) / 1000)}`;
-  }
-
-  get contextValue(): ContextValue {
-    return this.expired() ? ContextValues.tokenExpired : ContextValues.token;
-  }
-
-  toTreeItem(now = new Date()): vscode.TreeItem {
-    const expired = this.expired(now);
-    const item = new vscode.TreeItem(this.info.id, vscode.TreeItemCollapsibleState.None);
-    item.id = `token:${this.info.id}`;
-    // Just the expiry: the token's description (often long) is in the tooltip.
-    item.description = this.expiryText(now);
-    item.iconPath = expired ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : new vscode.ThemeIcon('key');
-    item.contextValue = this.contextValue;
-    // Never the secret: id, Secret name, expiry, usages and groups only.
-    const md = new vscode.MarkdownString();
-    md.appendMarkdown(`**Bootstrap token ${escapeMarkdown(this.info.id)}**${expired ? ' — **expired**' : ''}\n\n`);
-    md.appendMarkdown(`- **Secret:** kube-system/${escapeMarkdown(this.info.secretName)}\n`);
-    md.appendMarkdown(`- **Expires:** ${this.info.expiration ? `${escapeMarkdown(this.info.expiration.toISOString())} (${escapeMarkdown(this.expiryText(now))})` : 'never'}\n`);
-    if (this.info.description) md.appendMarkdown(`- **Description:** ${escapeMarkdown(this.info.description)}\n`);
-    md.appendMarkdown(`- **Usages:** ${escapeMarkdown(this.info.usages.join(', ') || '(none)')}\n`);
-    md.appendMarkdown(`- **Extra groups:** ${escapeMarkdown(this.info.extraGroups.join(', ') || '(none)')}\n`);
-    if (this.info.createdAt) md.appendMarkdown(`- **Created:** ${escapeMarkdown(formatAge(this.info.createdAt, now))} ago\n`);
-    if (expired) md.appendMarkdown('\nThe cluster\'s token cleaner deletes expired token Secrets; revoke it now or run Bootstrap for a new one.\n');
-    item.tooltip = md;
-    return item;
-  }
+  constructor(readonly id: string) {}
 }
 
-const CSR_ICONS: Record<CsrInfo['state'], [string, string]> = {
+function expiryText(t: TokenInfo, now: Date): string {
+  if (!t.expiration) return 'never expires';
+  if (tokenExpired(t, now)) return 'expired';
+  return `expires in ${humanDuration((t.expiration.getTime() - now.getTime()) / 1000)}`;
+}
+
+export function tokenTreeItem(t: TokenInfo, now = new Date()): vscode.TreeItem {
+  const expired = tokenExpired(t, now);
+  const item = new vscode.TreeItem(plainText(t.id), vscode.TreeItemCollapsibleState.None);
+  item.id = `token:${t.id}`;
+  // Just the expiry: the token's description (often long) is in the tooltip.
+  item.description = expiryText(t, now);
+  item.iconPath = expired ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : new vscode.ThemeIcon('key');
+  item.contextValue = expired ? ContextValues.tokenExpired : ContextValues.token;
+  // Never the secret: id, Secret name, expiry, usages and groups only.
+  const md = new vscode.MarkdownString();
+  md.appendMarkdown(`**Bootstrap token ${markdownText(t.id)}**${expired ? ' — **expired**' : ''}\n\n`);
+  md.appendMarkdown(`- **Secret:** kube-system/${markdownText(t.secretName)}\n`);
+  md.appendMarkdown(`- **Expires:** ${t.expiration ? `${escapeMarkdown(t.expiration.toISOString())} (${escapeMarkdown(expiryText(t, now))})` : 'never'}\n`);
+  if (t.description) md.appendMarkdown(`- **Description:** ${markdownText(t.description)}\n`);
+  md.appendMarkdown(`- **Usages:** ${markdownText(t.usages.join(', ') || '(none)')}\n`);
+  md.appendMarkdown(`- **Extra groups:** ${markdownText(t.extraGroups.join(', ') || '(none)')}\n`);
+  if (t.createdAt) md.appendMarkdown(`- **Created:** ${escapeMarkdown(formatAge(t.createdAt, now))} ago\n`);
+  if (expired) md.appendMarkdown('\nThe cluster\'s token cleaner deletes expired token Secrets; revoke it now or run Bootstrap for a new one.\n');
+  item.tooltip = md;
+  return item;
+}
+
+/** A CertificateSigningRequest in the tree, by name. */
+export class CsrNode {
+  readonly kind = 'csr';
+  constructor(readonly name: string) {}
+}
+
+const CSR_ICONS: Record<CsrState, [string, string]> = {
   pending: ['circle-large-outline', 'charts.yellow'],
   approved: ['check', 'charts.blue'],
   issued: ['pass-filled', 'testing.iconPassed'],
@@ -104,115 +105,52 @@ const CSR_ICONS: Record<CsrInfo['state'], [string, string]> = {
   failed: ['error', 'list.errorForeground'],
 };
 
-export interface CsrItemOptions {
-  /**
-   * The tree's render path: use the review only when it is already computed (a pending request
-   * without one shows "reviewing…" and the plain pending contextValue; the provider reviews it in
-   * the background), and leave the tooltip to `resolveTreeItem` (`tooltipFor`).
-   */
-  lazy?: boolean;
+/** A CSR's contextValue. `review`: undefined while a pending request is not reviewed yet (same menus; approving reviews first). */
+function csrContextValue(csr: CsrInfo, review: CsrReview | undefined): ContextValue {
+  switch (csr.state) {
+    case 'pending':
+      return review?.verdict === 'fail' ? ContextValues.csrPendingFailing : ContextValues.csrPending;
+    case 'approved':
+      return ContextValues.csrApproved;
+    case 'issued':
+      return ContextValues.csrIssued;
+    case 'denied':
+      return ContextValues.csrDenied;
+    case 'failed':
+      return ContextValues.csrFailed;
+  }
 }
 
-export class CsrNode {
-  readonly kind = 'csr';
-  private cachedReview?: { key: string; review: CsrReview };
-  constructor(
-    public info: CsrInfo,
-    private readonly expectedHostnames: () => string[],
-    private readonly apiServer: () => string | undefined = () => undefined,
-  ) {}
+/**
+ * A CSR's item without its tooltip (resolveTreeItem adds {@link csrTooltip} on hover). Only a pending
+ * request's item shows its review; `review` undefined there means "reviewing…".
+ */
+export function csrTreeItem(csr: CsrInfo, review: CsrReview | undefined, now = new Date()): vscode.TreeItem {
+  const item = new vscode.TreeItem(plainText(csr.name), vscode.TreeItemCollapsibleState.None);
+  item.id = `csr:${csr.name}`;
+  const pending = csr.state === 'pending';
+  const shown = pending ? review : undefined;
+  const parts = [plainText(shortSignerName(csr.signerName), 60)];
+  if (csr.createdAt) parts.push(formatAge(csr.createdAt, now));
+  if (!pending) parts.push(csr.state);
+  else if (!shown) parts.push('reviewing…');
+  else if (shown.verdict === 'fail') parts.push(shown.decoded ? 'review failed' : 'undecodable');
+  else if (shown.verdict === 'warn') parts.push('review: warnings');
+  item.description = parts.join(' · ');
+  const [icon, color] = shown?.verdict === 'fail' ? ['warning', 'list.errorForeground'] : CSR_ICONS[csr.state];
+  item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
+  item.contextValue = csrContextValue(csr, shown);
+  const verdict = review ? `review ${review.verdict}` : pending ? 'review in progress' : 'not reviewed yet';
+  item.accessibilityInformation = { label: `Certificate signing request ${plainText(csr.name)}, ${csr.state}, ${verdict}` };
+  return item;
+}
 
-  /**
-   * What the review depends on: the request's spec (immutable in the API server, so the uid stands
-   * for it; a label or status update keeps the review) and the review options.
-   */
-  private reviewKey(): string {
-    const i = this.info;
-    const hosts = this.expectedHostnames();
-    return [i.uid ?? i.resourceVersion ?? '', i.name, i.signerName, i.username ?? '', i.groups.join(','), i.usages.join(','), i.expirationSeconds ?? '', i.requestPem.length, hosts.join(','), this.apiServer() ?? ''].join('|');
-  }
-
-  /**
-   * The full review of the current request (PKCS#10 decode, signature check, every rule), computed
-   * synchronously when not cached: approve, the Review command and the notifier always get it.
-   */
-  get review(): CsrReview {
-    const key = this.reviewKey();
-    if (this.cachedReview?.key !== key) {
-      const hosts = this.expectedHostnames();
-      this.cachedReview = { key, review: reviewCsr(this.info, { expectedHostnames: hosts, apiServer: this.apiServer() }) };
-    }
-    return this.cachedReview.review;
-  }
-
-  /** The review if it is computed and current; never computes it. */
-  reviewIfReady(): CsrReview | undefined {
-    const c = this.cachedReview;
-    return c && c.key === this.reviewKey() ? c.review : undefined;
-  }
-
-  get pending(): boolean {
-    return this.info.state === 'pending';
-  }
-
-  /** Pending and the review fails (including an undecodable request): approving needs a modal confirmation. */
-  get failing(): boolean {
-    return this.review.verdict === 'fail';
-  }
-
-  get contextValue(): ContextValue {
-    return this.contextValueWith(this.pending ? this.review : undefined);
-  }
-
-  private contextValueWith(review: CsrReview | undefined): ContextValue {
-    switch (this.info.state) {
-      case 'pending':
-        // Both pending values get the same menus; approving re-checks `failing` synchronously.
-        return review?.verdict === 'fail' ? ContextValues.csrPendingFailing : ContextValues.csrPending;
-      case 'approved':
-        return ContextValues.csrApproved;
-      case 'issued':
-        return ContextValues.csrIssued;
-      case 'denied':
-        return ContextValues.csrDenied;
-      case 'failed':
-        return ContextValues.csrFailed;
-    }
-  }
-
-  /** The Markdown tooltip: what the request asks for and the review (computes the review if needed). */
-  tooltipFor(now = new Date()): vscode.MarkdownString {
-    const md = new vscode.MarkdownString(summarizeRequest(this.info, this.review, now).markdown);
-    md.supportHtml = false;
-    md.isTrusted = false;
-    return md;
-  }
-
-  /**
-   * The tree item. By default complete (review computed if needed, tooltip included); with
-   * `lazy` it never reviews (see CsrItemOptions). Only a pending request's item shows its review.
-   */
-  toTreeItem(now = new Date(), options: CsrItemOptions = {}): vscode.TreeItem {
-    const item = new vscode.TreeItem(this.info.name, vscode.TreeItemCollapsibleState.None);
-    item.id = `csr:${this.info.name}`;
-    const pending = this.pending;
-    const review = !pending ? undefined : options.lazy ? this.reviewIfReady() : this.review;
-    const parts = [shortSignerName(this.info.signerName)];
-    if (this.info.createdAt) parts.push(formatAge(this.info.createdAt, now));
-    if (!pending) parts.push(this.info.state);
-    else if (!review) parts.push('reviewing…');
-    else if (review.verdict === 'fail') parts.push(review.decoded ? 'review failed' : 'undecodable');
-    else if (review.verdict === 'warn') parts.push('review: warnings');
-    item.description = parts.join(' · ');
-    const [icon, color] = pending && review?.verdict === 'fail' ? ['warning', 'list.errorForeground'] : CSR_ICONS[this.info.state];
-    item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
-    item.contextValue = this.contextValueWith(review);
-    if (!options.lazy) item.tooltip = this.tooltipFor(now);
-    const shown = review ?? (options.lazy ? this.reviewIfReady() : this.review);
-    const verdict = shown ? `review ${shown.verdict}` : pending ? 'review in progress' : 'not reviewed yet';
-    item.accessibilityInformation = { label: `Certificate signing request ${this.info.name}, ${this.info.state}, ${verdict}` };
-    return item;
-  }
+/** The Markdown tooltip: what the request asks for and its review. */
+export function csrTooltip(csr: CsrInfo, review: CsrReview, now = new Date()): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(escapedMarkdown(summarizeRequest(csr, review, now).markdown));
+  md.supportHtml = false;
+  md.isTrusted = false;
+  return md;
 }
 
 /** A leaf that only says something: "No pending requests", "Cannot list tokens: …". */
