@@ -63,11 +63,24 @@ export interface LoadedKubeconfig {
   contexts: ContextInfo[];
 }
 
-/** The files kubectl would read, in order. An explicit path must exist. */
+/**
+ * Where kubectl looks for its kubeconfig, in order, whether the files exist or not: the explicit
+ * path, else each entry of KUBECONFIG, else ~/.kube/config. (The extension watches these for edits
+ * and for the file to appear.)
+ */
+export function kubeconfigCandidates(source: KubeconfigSource = {}): string[] {
+  const env = source.env ?? process.env;
+  if (source.kubeconfigPath) return [resolve(source.kubeconfigPath)];
+  if (env.KUBECONFIG) return env.KUBECONFIG.split(delimiter).filter(Boolean).map((p) => resolve(p));
+  return [join(source.home ?? homedir(), '.kube', 'config')];
+}
+
+/** The files kubectl would read, in order ({@link kubeconfigCandidates} that exist). An explicit path must exist. */
 export function kubeconfigFiles(source: KubeconfigSource = {}): string[] {
   const env = source.env ?? process.env;
+  const candidates = kubeconfigCandidates(source);
   if (source.kubeconfigPath) {
-    const p = resolve(source.kubeconfigPath);
+    const p = candidates[0];
     if (!existsSync(p)) {
       throw new KrustletError(
         'kubeconfig-missing',
@@ -79,7 +92,7 @@ export function kubeconfigFiles(source: KubeconfigSource = {}): string[] {
     return [p];
   }
   if (env.KUBECONFIG) {
-    const listed = env.KUBECONFIG.split(delimiter).filter(Boolean).map((p) => resolve(p));
+    const listed = candidates;
     const present = listed.filter((p) => existsSync(p));
     if (!present.length) {
       throw new KrustletError(
@@ -91,7 +104,7 @@ export function kubeconfigFiles(source: KubeconfigSource = {}): string[] {
     }
     return present;
   }
-  const p = join(source.home ?? homedir(), '.kube', 'config');
+  const p = candidates[0];
   if (!existsSync(p)) {
     throw new KrustletError(
       'kubeconfig-missing',

@@ -6,7 +6,7 @@ import { describeError, isKrustletError, KrustletError } from '../core/errors';
 import type { Logger } from '../core/log';
 import type { CsrInfo, PreflightFinding, TokenInfo } from '../core/types';
 import { LiveCollection } from './collection';
-import { affects, affectsConnection, contextSetting, expectedHostnamesSetting, kubeconfigFiles, kubeconfigSetting } from './config';
+import { affects, affectsConnection, contextSetting, expectedHostnamesSetting, kubeconfigSetting, kubeconfigWatchPaths } from './config';
 import { BuiltinCommands, type ConnectionKind, ContextKeys, Settings, StateKeys } from './constants';
 
 /**
@@ -154,7 +154,7 @@ export class ClusterService implements vscode.Disposable {
   private watchKubeconfigFiles(): void {
     for (const w of this.fileWatchers) w.dispose();
     this.fileWatchers = [];
-    for (const file of kubeconfigFiles()) {
+    for (const file of kubeconfigWatchPaths()) {
       try {
         // fs.watchFile polls the path itself, so it survives atomic replaces (rename over) and a file
         // that does not exist yet; VS Code's FileSystemWatcher does not see files outside the workspace reliably.

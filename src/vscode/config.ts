@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { kubeconfigCandidates } from '../core/kubeconfig';
 import { BuiltinCommands, DEFAULT_AGENT_PATH, DEFAULT_BOOTSTRAP_CONFIG_PATH, DEFAULT_TOKEN_TTL, type SettingKey, Settings } from './constants';
 
 /**
@@ -23,13 +24,9 @@ export function kubeconfigSetting(): string | undefined {
   return v ? expandHome(v) : undefined;
 }
 
-/** The files the kubeconfig is read from, for watching: the setting, else $KUBECONFIG's entries, else ~/.kube/config. */
-export function kubeconfigFiles(): string[] {
-  const explicit = kubeconfigSetting();
-  if (explicit) return [explicit];
-  const env = process.env.KUBECONFIG;
-  if (env) return env.split(path.delimiter).filter(Boolean).map(expandHome);
-  return [path.join(os.homedir(), '.kube', 'config')];
+/** The files to watch for the connection: where the kubeconfig is read from (kubectl's rules, the core's), existing or not. */
+export function kubeconfigWatchPaths(): string[] {
+  return kubeconfigCandidates({ kubeconfigPath: kubeconfigSetting() });
 }
 
 /** The context chosen with Select Context, or undefined (the kubeconfig's current context). */

@@ -6,7 +6,7 @@ import { delimiter, join, resolve } from 'node:path';
 import * as yaml from 'js-yaml';
 import { errorLine } from '../../src/cli/errors';
 import { isKrustletError, type ErrorCode } from '../../src/core/errors';
-import { buildBootstrapKubeconfig, listContexts, loadKubeconfig, readCaData, tokenFromBootstrapKubeconfig } from '../../src/core/kubeconfig';
+import { buildBootstrapKubeconfig, kubeconfigCandidates, kubeconfigFiles, listContexts, loadKubeconfig, readCaData, tokenFromBootstrapKubeconfig } from '../../src/core/kubeconfig';
 
 const FIX = resolve(__dirname, '../../../test/fixtures/kubeconfigs');
 const first = join(FIX, 'first.yaml');
@@ -115,4 +115,19 @@ void test('readCaData embeds the CA file, keeps inline data, reports a missing f
   assert.equal(readCaData(loadKubeconfig({ env, context: 'prod' })), 'UFJPRC1DQQ==');
   assert.equal(readCaData(loadKubeconfig({ env, context: 'insecure' })), undefined);
   rejects(() => readCaData(loadKubeconfig({ env, context: 'missing-ca' })), 'ca-missing', 'does-not-exist/ca.crt');
+});
+
+void test('kubeconfigCandidates: where kubectl looks, existing or not; kubeconfigFiles: those that exist', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kb-candidates-'));
+  try {
+    const a = join(dir, 'a.yaml');
+    const b = join(dir, 'b.yaml');
+    writeFileSync(b, 'apiVersion: v1\nkind: Config\n');
+    assert.deepEqual(kubeconfigCandidates({ kubeconfigPath: a, env: { KUBECONFIG: b } }), [a], 'the explicit path wins');
+    assert.deepEqual(kubeconfigCandidates({ env: { KUBECONFIG: `${a}${delimiter}${delimiter}${b}` } }), [a, b]);
+    assert.deepEqual(kubeconfigCandidates({ env: {}, home: dir }), [join(dir, '.kube', 'config')]);
+    assert.deepEqual(kubeconfigFiles({ env: { KUBECONFIG: `${a}${delimiter}${b}` } }), [b], 'only the files that exist are read');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
