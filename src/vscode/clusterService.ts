@@ -113,7 +113,7 @@ export class ClusterService implements vscode.Disposable {
     if (this.connecting) await this.connecting;
     if (this.cluster) return this.cluster;
     if (this.state.error instanceof Error) throw this.state.error;
-    throw new KrustletError('unreachable', this.state.message ?? 'Not connected to a cluster.', 'Check the kubeconfig and context (Krustlet: Select Kubeconfig Context), then Refresh.');
+    throw new KrustletError('unreachable', this.state.message ?? 'Not connected to a cluster.', 'Check that the cluster is running and that the context points at it.', { fix: { kind: 'select-context' } });
   }
 
   /**

@@ -15,6 +15,7 @@ import { connect, type Cluster } from '../../core/cluster';
 import { BuiltinCommands, StateKeys } from '../constants';
 import type { FeatureCalls, FeatureContext } from '../features';
 import { isRbacFinding } from './cluster';
+import { MAX_DETAIL, plainText } from '../text';
 import { reportError } from './util';
 
 /**
@@ -127,7 +128,7 @@ async function bootstrapCommand(ctx: FeatureContext, o: BootstrapOptions = {}): 
       ctx.log.info(`Bootstrap cancelled: ${e.message}.`);
       return undefined;
     }
-    reportError(ctx, 'Bootstrap failed', e);
+    reportError(ctx, 'Bootstrap failed', e, () => ctx.calls.bootstrap(o));
     return undefined;
   }
 }
@@ -135,7 +136,7 @@ async function bootstrapCommand(ctx: FeatureContext, o: BootstrapOptions = {}): 
 async function pickContext(ctx: FeatureContext, o: BootstrapOptions): Promise<string> {
   if (o.context) return o.context;
   const contexts: ContextInfo[] = listContexts({ kubeconfigPath: kubeconfigSetting() });
-  if (!contexts.length) throw new KrustletError('context-unknown', 'The kubeconfig defines no contexts.', 'Add a context with kubectl config set-context, or set krustlet.kubeconfig.');
+  if (!contexts.length) throw new KrustletError('context-unknown', 'The kubeconfig defines no contexts.', 'Add one (kubectl config set-context), or use another kubeconfig.', { fix: { kind: 'set-kubeconfig' } });
   if (contexts.length === 1) return contexts[0].name;
   // Current (or the one selected for the view) first.
   const preferred = contextSetting() ?? contexts.find((c) => c.current)?.name;
@@ -206,7 +207,7 @@ async function pickTarget(ctx: FeatureContext, o: BootstrapOptions): Promise<Tar
     const f = folders.find((w) => w.name === o.folder || w.uri.fsPath === path.resolve(o.folder ?? ''));
     if (f) return { path: bootstrapConfigPathFor(f), folder: f };
     if (!folders.length) return { path: path.join(path.resolve(o.folder), '.krustlet', 'bootstrap.conf') };
-    throw new KrustletError('invalid-argument', `'${o.folder}' is not a folder of this workspace.`, `Use one of: ${folders.map((f) => f.name).join(', ')}.`);
+    throw new KrustletError('invalid-argument', `'${o.folder}' is not a folder of this workspace.`, `Use one of: ${folders.map((f) => f.name).join(', ')}.`, { fix: { kind: 'fix-input', data: { input: 'folder' } } });
   }
   if (folders.length === 1) return { path: bootstrapConfigPathFor(folders[0]), folder: folders[0] };
   if (folders.length > 1) {
@@ -268,7 +269,7 @@ async function checkToken(ctx: FeatureContext, o: BootstrapOptions, cluster: Clu
     if (!problems.length) ctx.log.info(`After bootstrap: the API server accepts token ${token.id}${check.canCreateCsrs ? ', and it may create certificate signing requests' : ''}.`);
     // Something changed since a clean preflight (e.g. the bindings were removed): run it fully next time.
     if (problems.length) ctx.service.invalidatePreflight('the token check found a problem');
-    if (problems.length && o.notify !== false) void ctx.prompter.warning(`${problems[0].message}${problems[0].fix ? ` ${problems[0].fix}` : ''}`, {});
+    if (problems.length && o.notify !== false) void ctx.prompter.warning(plainText(`${problems[0].message}${problems[0].fix ? ` ${problems[0].fix}` : ''}`, MAX_DETAIL), {});
   } catch (e) {
     ctx.log.warn(`After bootstrap: could not check that the API server accepts token ${token.id}: ${describeError(e)}`);
   }
@@ -297,7 +298,7 @@ async function preflight(ctx: FeatureContext, o: BootstrapOptions, cluster: Clus
         `${cluster.context.name} lacks the bootstrap RBAC bindings a joining node needs.`,
         {
           modal: true,
-          detail: `${rbac.map((f) => `• ${f.message}`).join('\n')}\n\nWithout them the agent's "cannot create certificatesigningrequests" error follows. Apply RBAC creates kubeadm's three bindings.`,
+          detail: `${rbac.map((f) => `• ${plainText(f.message, MAX_DETAIL)}`).join('\n')}\n\nWithout them the agent's "cannot create certificatesigningrequests" error follows. Apply RBAC creates kubeadm's three bindings.`,
         },
         'Apply RBAC',
         'Continue Without',
@@ -314,7 +315,7 @@ async function preflight(ctx: FeatureContext, o: BootstrapOptions, cluster: Clus
     if (o.proceed === false) return cancel('the preflight found problems');
     const choice = await ctx.prompter.warning(
       `The preflight found ${other.length === 1 ? 'a problem' : `${other.length} problems`} on ${cluster.context.name}.`,
-      { modal: true, detail: other.map((f) => `• ${f.message}${f.fix ? `\n  ${f.fix}` : ''}`).join('\n') },
+      { modal: true, detail: other.map((f) => `• ${plainText(f.message, MAX_DETAIL)}${f.fix ? `\n  ${plainText(f.fix, MAX_DETAIL)}` : ''}`).join('\n') },
       'Bootstrap Anyway',
     );
     if (choice !== 'Bootstrap Anyway') return cancel('the preflight found problems');

@@ -4,6 +4,8 @@ import { applyBootstrapRbac, runPreflight } from '../../core/preflight';
 import type { PreflightFinding } from '../../core/types';
 import { contextSetting, kubeconfigSetting, updateContextSetting } from '../config';
 import type { ConfirmOptions, FeatureCalls, FeatureContext } from '../features';
+import { type FixButton, fixButtons } from '../fixes';
+import { MAX_DETAIL, plainText } from '../text';
 import { notify, plural, reportError } from './util';
 
 /** Findings about kubeadm's bootstrap bindings: the ones Apply RBAC fixes. */
@@ -54,12 +56,14 @@ async function runPreflightCommand(ctx: FeatureContext): Promise<PreflightFindin
     if (!bad.length) {
       notify(ctx, `Preflight: all ${plural(findings.length, 'check')} pass on ${cluster.context.name}.`);
     } else {
-      const actions: Record<string, () => unknown> = {};
-      if (bad.some(isRbacFinding)) actions['Apply RBAC'] = () => ctx.calls.applyRbac();
-      actions['Show Log'] = () => ctx.log.show();
+      // Each finding's action as a button (Apply RBAC, Select Context …), once, then Show Log.
+      const buttons = new Map<string, FixButton>();
+      for (const b of bad.flatMap((f) => fixButtons(ctx.calls, f.action))) if (!buttons.has(b.label)) buttons.set(b.label, b);
+      buttons.set('Show Log', { label: 'Show Log', run: () => ctx.log.show() });
+      const first = `${bad[0].message}${bad[0].fix ? ` ${bad[0].fix}` : ''}`;
       void ctx.prompter
-        .warning(`Preflight: ${plural(bad.length, 'problem')} on ${cluster.context.name}. ${bad[0].message}${bad[0].fix ? ` ${bad[0].fix}` : ''}`, {}, ...Object.keys(actions))
-        .then((choice) => choice && actions[choice]());
+        .warning(plainText(`Preflight: ${plural(bad.length, 'problem')} on ${cluster.context.name}. ${first}`, MAX_DETAIL), {}, ...buttons.keys())
+        .then((choice) => choice && buttons.get(choice)?.run());
     }
     return findings;
   } catch (e) {

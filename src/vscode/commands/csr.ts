@@ -15,7 +15,7 @@ export interface CsrCommandResult {
 }
 
 function notListed(name: string): KrustletError {
-  return new KrustletError('not-found', `No certificate signing request named '${plainText(name)}' is listed.`, 'It was deleted, or another cluster is selected.');
+  return new KrustletError('not-found', `No certificate signing request named '${plainText(name)}' is listed.`, 'It was deleted, or another cluster is selected.', { fix: { kind: 'list', data: { what: 'csrs' } } });
 }
 
 /** The CSRs the store holds under these names; the names it does not hold go to `result.skipped`. */

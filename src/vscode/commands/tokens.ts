@@ -11,7 +11,9 @@ export interface TokenCommandResult {
 }
 
 function notListed(id: string): KrustletError {
-  return new KrustletError('not-found', `No bootstrap token '${plainText(id)}' is listed.`, 'It was revoked or expired (the token cleaner deletes expired tokens), or another cluster is selected.');
+  return new KrustletError('not-found', `No bootstrap token '${plainText(id)}' is listed.`, 'It was revoked or expired (the token cleaner deletes expired tokens), or another cluster is selected.', {
+    fix: { kind: 'list', data: { what: 'tokens' } },
+  });
 }
 
 /** Copy token: the only place the extension reads a token secret, and only onto the clipboard. */
@@ -27,7 +29,7 @@ async function copyToken(ctx: FeatureContext, id: string): Promise<boolean> {
     notify(ctx, `Bootstrap token ${found.id} copied to the clipboard.`);
     return true;
   } catch (e) {
-    reportError(ctx, 'Copy token', e);
+    reportError(ctx, 'Copy token', e, () => copyToken(ctx, id));
     return false;
   }
 }

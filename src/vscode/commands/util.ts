@@ -1,18 +1,22 @@
 import { describeError, isKrustletError } from '../../core/errors';
 import type { FeatureContext } from '../features';
+import { fixButtons } from '../fixes';
 import { MAX_DETAIL, plainText } from '../text';
 
 /**
- * Logs a failure and shows it as one line ("what went wrong. what to do.") with a Show Log button.
- * The notification is not awaited: a command never waits on a toast. An error's text may quote the
- * cluster (a name, a server message): it is shown as plain text.
+ * Logs a failure and shows it as one line ("what went wrong. what to do.") with the error's fix as
+ * buttons (Select Context, Open Settings, Retry …: src/vscode/fixes.ts) and Show Log. `retry` runs
+ * the failed action again. The notification is not awaited: a command never waits on a toast. An
+ * error's text may quote the cluster (a name, a server message): it is shown as plain text.
  */
-export function reportError(ctx: FeatureContext, what: string, e: unknown): string {
+export function reportError(ctx: FeatureContext, what: string, e: unknown, retry?: () => unknown): string {
   const line = describeError(e);
   ctx.log.error(`${what}: ${line}`);
   if (!isKrustletError(e) && e instanceof Error && e.stack) ctx.log.debug(e.stack);
-  void ctx.prompter.error(plainText(`${what}: ${line}`, MAX_DETAIL), 'Show Log').then((choice) => {
-    if (choice === 'Show Log') ctx.log.show();
+  const buttons = [...fixButtons(ctx.calls, isKrustletError(e) ? e.fix : undefined, retry), { label: 'Show Log', run: () => ctx.log.show() }];
+  void ctx.prompter.error(plainText(`${what}: ${line}`, MAX_DETAIL), ...buttons.map((b) => b.label)).then((choice) => {
+    const b = buttons.find((x) => x.label === choice);
+    if (b) void Promise.resolve(b.run());
   });
   return line;
 }
