@@ -19,8 +19,12 @@ const MAX_LABEL = 120;
 /** Tooltips, details and documents show more, but not without end. */
 export const MAX_DETAIL = 1000;
 
+/** Printable ASCII without `]`: nothing to escape and no link to break (most names; the tree renders thousands). */
+const PLAIN_ASCII = /^[\x20-\x5c\x5e-\x7e]*$/;
+
 /** Untrusted text for a plain-text place (label, description, notification, quick pick, modal detail). */
 export function plainText(text: string, max = MAX_LABEL): string {
+  if (text.length <= max && PLAIN_ASCII.test(text)) return text;
   return displayText(text.replace(/\]\(/g, '] ('), { max });
 }
 

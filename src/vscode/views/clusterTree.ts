@@ -274,9 +274,12 @@ function handle<N>(handles: Map<string, N>, key: string, create: () => N): N {
 
 /** The elements for `keys`, in order; elements of keys no longer listed are dropped (the whole list was asked for). */
 function handlesFor<N>(handles: Map<string, N>, keys: readonly string[], create: (key: string) => N): N[] {
-  const listed = new Set(keys);
-  for (const k of [...handles.keys()]) if (!listed.has(k)) handles.delete(k);
-  return keys.map((k) => handle(handles, k, () => create(k)));
+  const out = keys.map((k) => handle(handles, k, () => create(k)));
+  if (handles.size > keys.length) {
+    const listed = new Set(keys);
+    for (const k of [...handles.keys()]) if (!listed.has(k)) handles.delete(k);
+  }
+  return out;
 }
 
 function forbidden(id: string, text: string, message: string | undefined): MessageNode {

@@ -126,7 +126,8 @@ function csrContextValue(csr: CsrInfo, review: CsrReview | undefined): ContextVa
  * request's item shows its review; `review` undefined there means "reviewing…".
  */
 export function csrTreeItem(csr: CsrInfo, review: CsrReview | undefined, now = new Date()): vscode.TreeItem {
-  const item = new vscode.TreeItem(plainText(csr.name), vscode.TreeItemCollapsibleState.None);
+  const label = plainText(csr.name);
+  const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
   item.id = `csr:${csr.name}`;
   const pending = csr.state === 'pending';
   const shown = pending ? review : undefined;
@@ -141,7 +142,7 @@ export function csrTreeItem(csr: CsrInfo, review: CsrReview | undefined, now = n
   item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
   item.contextValue = csrContextValue(csr, shown);
   const verdict = review ? `review ${review.verdict}` : pending ? 'review in progress' : 'not reviewed yet';
-  item.accessibilityInformation = { label: `Certificate signing request ${plainText(csr.name)}, ${csr.state}, ${verdict}` };
+  item.accessibilityInformation = { label: `Certificate signing request ${label}, ${csr.state}, ${verdict}` };
   return item;
 }
 
