@@ -3,66 +3,12 @@
 // moment, and when the control plane cannot start. Each test uses its own playground folder (--dir).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-
-function repoRoot(): string {
-  let d = __dirname;
-  while (!existsSync(join(d, 'scripts', 'start.mjs'))) {
-    const up = dirname(d);
-    if (up === d) throw new Error(`scripts/start.mjs not found above ${__dirname}`);
-    d = up;
-  }
-  return d;
-}
-const ROOT = repoRoot();
-const START = join(ROOT, 'scripts', 'start.mjs');
-
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  /** Resolves when a stdout/stderr line matches. Rejects if the process exits first. */
-  waitFor: (re: RegExp) => Promise<RegExpMatchArray>;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function startScript(args: string[], env: NodeJS.ProcessEnv = {}, o: { stdin?: 'pipe' } = {}): Run {
-  const child = spawn(process.execPath, [START, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void; reject: (e: Error) => void }[] = [];
-  const check = (): void => {
-    for (const w of [...waiters]) {
-      const m = (out + err).match(w.re);
-      if (m) { waiters.splice(waiters.indexOf(w), 1); w.resolve(m); }
-    }
-  };
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; check(); });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; check(); });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
-    child.on('exit', (code, signal) => {
-      for (const w of waiters.splice(0)) w.reject(new Error(`start.mjs exited (${code ?? signal}) before ${w.re}\n${out}\n${err}`));
-      res({ code, signal });
-    });
-  });
-  return {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    exit,
-    waitFor: (re) => new Promise((resolve, reject) => {
-      const m = (out + err).match(re);
-      if (m) resolve(m);
-      else if (child.exitCode !== null) reject(new Error(`start.mjs already exited before ${re}`));
-      else waiters.push({ re, resolve, reject });
-    }),
-  };
-}
+import { join } from 'node:path';
+import { startScript } from '../support/playground';
 
 function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }

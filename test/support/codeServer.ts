@@ -7,7 +7,7 @@
 //
 // Env: KRUSTLET_CACHE (cache root), KRUSTLET_VSCODE_VERSIONS (comma list; default both versions).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { freePort, signalGroup } from './process';
@@ -221,4 +221,53 @@ export function workbenchUrl(
   if (o.folder) q.push(`folder=${encodeURIComponent(resolve(o.folder))}`);
   if (payload.length) q.push(`payload=${encodeURIComponent(JSON.stringify(payload))}`);
   return `http://${authority}/${q.length ? `?${q.join('&')}` : ''}`;
+}
+
+/**
+ * Merges values into a VS Code settings file (user, Machine or workspace), creating it if needed; `undefined`
+ * removes a key. Written from outside: reload the window for the extension to see it at once.
+ */
+export function mergeSettings(file: string, values: Record<string, unknown>): void {
+  mkdirSync(dirname(file), { recursive: true });
+  let current: Record<string, unknown>;
+  try {
+    current = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    current = {};
+  }
+  const next: Record<string, unknown> = { ...current, ...values };
+  for (const [k, v] of Object.entries(values)) if (v === undefined) delete next[k];
+  writeFileSync(file, JSON.stringify(next, null, 2) + '\n');
+}
+
+/** Prints the tail of the extension's log (its LogOutputChannel file under the code-server's logs folder). */
+export function printExtensionLog(userDataDir: string): void {
+  const files: string[] = [];
+  const walk = (dir: string): void => {
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(dir, e);
+      try {
+        if (statSync(p).isDirectory()) walk(p);
+        else if (/krustlet/i.test(e) && e.endsWith('.log')) files.push(p);
+      } catch {
+        /* vanished */
+      }
+    }
+  };
+  walk(join(userDataDir, 'logs'));
+  if (!files.length) {
+    console.log(`      extension log: none found under ${join(userDataDir, 'logs')}`);
+    return;
+  }
+  for (const f of files) {
+    const lines = readFileSync(f, 'utf8').trimEnd().split('\n');
+    console.log(`      extension log ${f} (last ${Math.min(60, lines.length)} lines):`);
+    for (const l of lines.slice(-60)) console.log(`        ${l}`);
+  }
 }

@@ -1,8 +1,9 @@
 /**
  * Small helpers shared by the test tiers: a free loopback port and process groups (the same code the
- * scripts use: scripts/lib/process.cjs), and running the built CLI.
+ * scripts use: scripts/lib/process.cjs), running the built CLI, and ending stray processes.
  */
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 // Plain CommonJS shared with the build-free scripts; from out/test/support/ it is three folders up.
@@ -36,4 +37,29 @@ export function runCli(args: string[], opts: { home: string; env?: NodeJS.Proces
     child.on('error', rej);
     child.on('close', (code) => res({ code: code ?? -1, stdout, stderr, ms: Date.now() - started }));
   });
+}
+
+/**
+ * Safety net for a failed UI run: SIGTERM to every process whose command line contains `needle` (a path only this
+ * run uses, e.g. its own agent data folder). An agent task runs in a pty, outside code-server's process group.
+ */
+export function killProcessesMentioning(needle: string): number[] {
+  const killed: number[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number)) {
+    if (pid === process.pid) continue;
+    let cmd: string;
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!cmd.includes(needle)) continue;
+    try {
+      process.kill(pid, 'SIGTERM');
+      killed.push(pid);
+    } catch {
+      /* gone */
+    }
+  }
+  return killed;
 }

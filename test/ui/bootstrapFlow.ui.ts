@@ -10,16 +10,18 @@
 // the workspace krustlet.expectedHostnames plus a `krustlet` task naming the agent's hostname, node IP,
 // port and data folder. The hostname is per VS Code version: both versions share one control plane.
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Locator, Page } from 'playwright-core';
-import { freePort, repoRoot } from '../support/codeServer';
-import { openPalette, screenshot, waitForWorkbench } from '../support/workbench';
+import type { Page } from 'playwright-core';
+import { freePort, mergeSettings, printExtensionLog, repoRoot } from '../support/codeServer';
+import { killProcessesMentioning } from '../support/process';
+import {
+  approveAction, clickQuickRow, csrRow, openKrustletView, quickLabels, readNotification, runPaletteCommand, screenshot, showContainer, treeRow,
+  waitForQuickPickTitle, waitForWorkbench,
+} from '../support/workbench';
 import type { UiContext } from './run';
 
-const QUICK_INPUT = '.quick-input-widget';
-const QUICK_ROWS = `${QUICK_INPUT} .quick-input-list .monaco-list-row`;
 const DIALOG = '.monaco-dialog-box';
 const TOASTS = '.notifications-toasts .notification-toast';
 /** The agent joins in seconds; this only bounds a hang. */
@@ -48,7 +50,7 @@ export async function run(ctx: UiContext): Promise<void> {
       try {
         await fn();
       } catch (e) {
-        printExtensionLog(ctx);
+        printExtensionLog(ctx.server.userDataDir);
         throw e;
       }
     });
@@ -61,11 +63,11 @@ export async function run(ctx: UiContext): Promise<void> {
       writeFileSync(kubeconfig, twoContextKubeconfig(ctx.kubeconfigPath), { mode: 0o600 });
       // krustlet.kubeconfig and krustlet.agentPath are machine-scoped: VS Code reads them from the (remote)
       // machine's settings, not from the workspace.
-      mergeJson(join(ctx.server.userDataDir, 'Machine', 'settings.json'), {
+      mergeSettings(join(ctx.server.userDataDir, 'Machine', 'settings.json'), {
         'krustlet.kubeconfig': kubeconfig,
         'krustlet.agentPath': standIn,
       });
-      mergeJson(join(ctx.workspace, '.vscode', 'settings.json'), {
+      mergeSettings(join(ctx.workspace, '.vscode', 'settings.json'), {
         'krustlet.expectedHostnames': [hostname],
         'workbench.startupEditor': 'none',
         // VS Code ≥ 1.10x opens a Chat side bar by default; keep the screenshots about this extension.
@@ -224,6 +226,8 @@ export async function run(ctx: UiContext): Promise<void> {
   } finally {
     // Safety net for a failed run: the agent task runs in a pty (its own session), outside code-server's
     // process group. Only processes whose command line names this run's own data folder are ended.
+    // The settings pointed at this run's scratch files: back to the defaults for the scenarios after this one.
+    mergeSettings(join(ctx.server.userDataDir, 'Machine', 'settings.json'), { 'krustlet.kubeconfig': undefined, 'krustlet.agentPath': undefined });
     const left = killProcessesMentioning(dataDir);
     if (left.length) ctx.log(`ended agent processes left running: ${left.join(', ')}`);
     await page.keyboard.press('Escape').catch(() => {});
@@ -231,111 +235,7 @@ export async function run(ctx: UiContext): Promise<void> {
   }
 }
 
-// ------------------------------------------------------------------------------------------- UI helpers
-
-/** F1, type the title, click the row whose label is exactly `title` (the first row is often another match). */
-async function runPaletteCommand(page: Page, title: string): Promise<void> {
-  const end = Date.now() + 30_000;
-  for (;;) {
-    const row = page.locator(`${QUICK_ROWS}[aria-label="${title}"]`);
-    try {
-      // Right after a (re)load the workbench may take the palette away again (focus moves, the input
-      // turns inert): open it and type again rather than wait on a stale input.
-      await openPalette(page);
-      await page.locator(`${QUICK_INPUT} .quick-input-box input`).fill(`>${title}`, { timeout: 5_000 });
-      await row.first().waitFor({ timeout: 3_000 });
-      await row.first().click();
-      return;
-    } catch (e) {
-      // The extension may still be registering its commands after a (re)load.
-      if (Date.now() > end) throw new Error(`the palette offers no '${title}': ${(await quickLabels(page).catch(() => [])).join(' | ')}`, { cause: e });
-      await page.keyboard.press('Escape');
-    }
-  }
-}
-
-async function waitForQuickPickTitle(page: Page, title: RegExp): Promise<void> {
-  await page.locator(`${QUICK_INPUT} .quick-input-title`, { hasText: title }).waitFor();
-  await page.locator(QUICK_ROWS).first().waitFor();
-}
-
-async function quickLabels(page: Page): Promise<string[]> {
-  return (await page.locator(`${QUICK_ROWS} .label-name`).allTextContents()).map((t) => t.trim());
-}
-
-/** Clicks the quick-pick row whose label is exactly `label`. */
-async function clickQuickRow(page: Page, label: string): Promise<void> {
-  const labels = await quickLabels(page);
-  const i = labels.indexOf(label);
-  assert.ok(i >= 0, `no quick-pick item '${label}' among: ${labels.join(' | ')}`);
-  await page.locator(QUICK_ROWS).nth(i).click();
-}
-
-/**
- * The text of a notification: its toast when one shows, else from the notification center (the status bar
- * bell). VS Code shows at most three toasts at once and hides them after a while; the center keeps them all.
- */
-async function readNotification(page: Page, text: RegExp): Promise<string> {
-  const toast = page.locator(TOASTS).filter({ hasText: text }).first();
-  if (await toast.isVisible().catch(() => false)) return (await toast.innerText()).replace(/\s+/g, ' ').trim();
-  const bell = page.locator('.statusbar-item[id="status.notifications"]').first();
-  const center = page.locator('.notifications-center');
-  await bell.click();
-  await center.waitFor();
-  try {
-    const item = center.locator('.notification-list-item').filter({ hasText: text }).first();
-    await item.waitFor();
-    return (await item.innerText()).replace(/\s+/g, ' ').trim();
-  } finally {
-    await bell.click();
-    await center.waitFor({ state: 'hidden' });
-  }
-}
-
-/** Shows an activity-bar container by clicking its icon — unless it is showing already (a click would hide it). */
-async function showContainer(page: Page, label: string): Promise<void> {
-  const item = page.locator(`.activitybar li.action-item:has(> a.action-label[aria-label^="${label}"])`).first();
-  await item.waitFor();
-  if ((await item.getAttribute('aria-expanded')) === 'true') return;
-  await item.click();
-  await page.locator(`.activitybar li.action-item[aria-expanded="true"]:has(> a.action-label[aria-label^="${label}"])`).waitFor();
-}
-
-async function openKrustletView(page: Page): Promise<void> {
-  await showContainer(page, 'Krustlet');
-  // One view in the container: its header folds into the side bar's title ("KRUSTLET: CLUSTER").
-  await page.locator('.part.sidebar .composite.title .title-label', { hasText: /Krustlet/i }).first().waitFor();
-}
-
-function treeRow(page: Page, text: string): Locator {
-  return page.locator('.pane-body .monaco-list-row').filter({ hasText: text }).first();
-}
-
-/** The CSR row in one of `states`: its accessible label is "Certificate signing request <name>, <state>, review <verdict>". */
-function csrRow(page: Page, name: string, states: string[]): Locator {
-  return page
-    .locator(states.map((st) => `.pane-body .monaco-list-row[aria-label^="Certificate signing request ${name}, ${st},"]`).join(', '))
-    .first();
-}
-
-function approveAction(row: Locator): Locator {
-  return row.locator('.actions .action-label[aria-label^="Approve"]').first();
-}
-
 // ------------------------------------------------------------------------------------------- files, processes
-
-function mergeJson(file: string, values: Record<string, unknown>): void {
-  mkdirSync(join(file, '..'), { recursive: true });
-  let current: Record<string, unknown> = {};
-  if (existsSync(file)) {
-    try {
-      current = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    } catch {
-      current = {};
-    }
-  }
-  writeFileSync(file, JSON.stringify({ ...current, ...values }, null, 2) + '\n');
-}
 
 /** The admin kubeconfig plus a second context (another cluster) so that Bootstrap asks which one. */
 function twoContextKubeconfig(adminKubeconfig: string): string {
@@ -372,55 +272,3 @@ function machineIPv4(): string | undefined {
   return undefined;
 }
 
-function killProcessesMentioning(needle: string): number[] {
-  const killed: number[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number)) {
-    if (pid === process.pid) continue;
-    let cmd: string;
-    try {
-      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (!cmd.includes(needle)) continue;
-    try {
-      process.kill(pid, 'SIGTERM');
-      killed.push(pid);
-    } catch {
-      /* gone */
-    }
-  }
-  return killed;
-}
-
-/** The tail of the extension's log (its LogOutputChannel file under code-server's logs folder). */
-function printExtensionLog(ctx: UiContext): void {
-  const files: string[] = [];
-  const walk = (dir: string): void => {
-    let entries: string[];
-    try {
-      entries = readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = join(dir, e);
-      try {
-        if (statSync(p).isDirectory()) walk(p);
-        else if (/krustlet/i.test(e) && e.endsWith('.log')) files.push(p);
-      } catch {
-        /* vanished */
-      }
-    }
-  };
-  walk(join(ctx.server.userDataDir, 'logs'));
-  if (!files.length) {
-    console.log(`      extension log: none found under ${join(ctx.server.userDataDir, 'logs')}`);
-    return;
-  }
-  for (const f of files) {
-    const lines = readFileSync(f, 'utf8').trimEnd().split('\n');
-    console.log(`      extension log ${f} (last ${Math.min(60, lines.length)} lines):`);
-    for (const l of lines.slice(-60)) console.log(`        ${l}`);
-  }
-}

@@ -18,6 +18,7 @@ import { startControlPlane, type ControlPlane } from '../support/controlPlane';
 import { openWorkbench, screenshot, type Workbench } from '../support/workbench';
 
 export interface UiContext {
+  /** The page steps screenshot: the runner's workbench; a scenario with a workbench of its own sets it. */
   page: Page;
   workbench: Workbench;
   version: string;
@@ -30,7 +31,11 @@ export interface UiContext {
   workspace: string;
   /** Runs one named step: counted, screenshotted; a failing step ends the scenario. */
   step(name: string, fn: () => Promise<void>): Promise<void>;
+  /** An extra screenshot of `page` inside a step (a dialog or picker the step closes again). */
+  screenshot(name: string): Promise<void>;
   log(message: string): void;
+  /** Where this version's logs go (test-results/logs/ui-<version>). */
+  logDir: string;
 }
 
 export type Scenario = (ctx: UiContext) => Promise<void>;
@@ -88,20 +93,23 @@ async function runVersion(version: string, cp: ControlPlane, filter: string[]): 
       let n = 0;
       const ctx: UiContext = {
         page: wb.page, workbench: wb, version, vscodeVersion: server.vscodeVersion, server, controlPlane: cp,
-        kubeconfigPath: cp.kubeconfigPath, workspace,
+        kubeconfigPath: cp.kubeconfigPath, workspace, logDir,
         log: (m) => console.log(`    ${m}`),
+        screenshot: async (name) => {
+          await screenshot(ctx.page, name).catch(() => '');
+        },
         step: async (name, fn) => {
           const id = `${s.name}-${String(++n).padStart(2, '0')}-${name}`;
           try {
             await fn();
             c.passed++;
             console.log(`  ✔ ${name}`);
-            await screenshot(wb!.page, id).catch(() => '');
+            await screenshot(ctx.page, id).catch(() => '');
           } catch (e) {
             c.failed++;
             c.failures.push(`${s.name}: ${name}: ${(e as Error).message.split('\n')[0]}`);
             console.log(`  ✘ ${name}\n${String((e as Error).stack ?? e).replace(/^/gm, '      ')}`);
-            const shot = await screenshot(wb!.page, `${id}-FAILED`).catch(() => '');
+            const shot = await screenshot(ctx.page, `${id}-FAILED`).catch(() => '');
             if (shot) console.log(`      screenshot: ${shot}`);
             throw new StepFailed(name);
           }
