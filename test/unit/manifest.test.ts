@@ -35,6 +35,14 @@ void test('every command is in category Krustlet and has a title', () => {
   }
 });
 
+void test('the bootstrap config the extension writes opens as YAML (not as a Properties file, which *.conf is by default)', () => {
+  const langs = (pkg.contributes as unknown as { languages?: { id: string; filenames?: string[]; filenamePatterns?: string[] }[] }).languages ?? [];
+  const yaml = langs.find((l) => l.id === 'yaml');
+  const defaultPath = (pkg.contributes as unknown as { configuration: { properties: Record<string, { default?: unknown }> } }).configuration.properties['krustlet.bootstrapConfigPath'].default;
+  assert.ok(yaml?.filenames?.includes(String(defaultPath).split('/').pop() ?? ''), JSON.stringify(langs));
+  assert.ok(yaml?.filenamePatterns?.includes('**/.krustlet/*.conf'), JSON.stringify(langs));
+});
+
 void test('Marketplace: a 128×128 PNG icon, a LICENSE matching `license`, a CHANGELOG for this version, a repository', () => {
   const icon = readFileSync(join(root, String(pkg.icon)));
   assert.equal(icon.subarray(1, 4).toString('latin1'), 'PNG', `${String(pkg.icon)} is not a PNG`);
