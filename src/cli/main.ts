@@ -25,7 +25,7 @@ export interface CommandEntry {
 
 export const COMMANDS: CommandEntry[] = [
   { name: 'bootstrap', summary: 'create a bootstrap token and write bootstrap.conf for a Krustlet node', load: async () => (await import('./bootstrap.js')).bootstrapCommand },
-  { name: 'token', summary: 'list or delete bootstrap tokens', load: async () => (await import('./token.js')).tokenCommand },
+  { name: 'token', summary: 'create (with the kubeadm join command), list or delete bootstrap tokens', load: async () => (await import('./token.js')).tokenCommand },
   { name: 'csr', summary: 'list, review, approve or deny CertificateSigningRequests', load: async () => (await import('./csr.js')).csrCommand },
   { name: 'preflight', summary: 'check permissions, RBAC bindings and bootstrap-token auth', load: async () => (await import('./preflight.js')).preflightCommand },
   { name: 'rbac', summary: "create kubeadm's bootstrap RBAC bindings (rbac apply)", load: async () => (await import('./preflight.js')).rbacCommand },

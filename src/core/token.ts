@@ -15,9 +15,14 @@ export const TOKEN_SECRET_TYPE = 'bootstrap.kubernetes.io/token';
 export const TOKEN_NAMESPACE = 'kube-system';
 export const DEFAULT_EXTRA_GROUP = 'system:bootstrappers:kubeadm:default-node-token';
 const DEFAULT_USAGES = ['authentication', 'signing'] as const;
-const KNOWN_USAGES = ['authentication', 'signing'];
+/** cluster-bootstrap's KnownTokenUsages: `signing` (cluster-info's JWS) and `authentication` (join as system:bootstrap:<id>). */
+export const KNOWN_USAGES: readonly string[] = ['signing', 'authentication'];
 /** Krustlet's script: now + 1 hour. */
 export const DEFAULT_TTL_SECONDS = 3600;
+/** `kubeadm token create`'s default lifetime: 24 hours. */
+export const KUBEADM_TTL_SECONDS = 24 * 3600;
+/** The user a bootstrap token authenticates as is `system:bootstrap:<id>` (and so a CSR made with it names it in spec.username). */
+export const BOOTSTRAP_USER_PREFIX = 'system:bootstrap:';
 /** kubeadm's validation of extra groups. */
 const EXTRA_GROUP_RE = /^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$/;
 /**
@@ -185,20 +190,47 @@ export interface TokenSecretManifest {
   stringData: Record<string, string>;
 }
 
+/** The token id whose user made a request (`spec.username` `system:bootstrap:<id>`), or undefined. */
+export function tokenIdOfUser(username: string | undefined): string | undefined {
+  if (!username?.startsWith(BOOTSTRAP_USER_PREFIX)) return undefined;
+  const id = username.slice(BOOTSTRAP_USER_PREFIX.length);
+  return TOKEN_ID_RE.test(id) ? id : undefined;
+}
+
+/**
+ * A comma-separated flag value (`--usages signing,authentication`, `--groups a,b`) as kubeadm's
+ * string-slice flags read it: split on commas, trimmed; duplicates dropped; empty entries are an error.
+ */
+export function parseList(value: string, input: 'usages' | 'groups'): string[] {
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.some((p) => !p)) {
+    throw new KrustletError(
+      'invalid-argument',
+      `--${input} '${value.slice(0, 80)}' has an empty entry.`,
+      input === 'usages' ? `Give one or more of ${KNOWN_USAGES.join(', ')}, separated by commas.` : `Give one or more groups starting with 'system:bootstrappers:', separated by commas.`,
+      { fix: { kind: 'fix-input', data: { input } } },
+    );
+  }
+  return [...new Set(parts)];
+}
+
 function validateExtraGroups(groups: string[]): void {
   for (const g of groups) {
     if (!EXTRA_GROUP_RE.test(g)) {
       throw new KrustletError(
         'invalid-argument',
         `Extra group '${g}' is not allowed for a bootstrap token.`,
-        "Extra groups must start with 'system:bootstrappers:' and contain only [a-z0-9:-].",
-        { fix: { kind: 'fix-input', data: { input: 'extra-groups' } } },
+        "Extra groups must match ^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$ (as kubeadm requires), like system:bootstrappers:kubeadm:default-node-token.",
+        { fix: { kind: 'fix-input', data: { input: 'groups' } } },
       );
     }
   }
 }
 
 function validateUsages(usages: string[]): void {
+  if (!usages.length) {
+    throw new KrustletError('invalid-argument', 'A bootstrap token needs at least one usage.', `Usages are: ${KNOWN_USAGES.join(', ')} (kubeadm gives both).`, { fix: { kind: 'fix-input', data: { input: 'usages' } } });
+  }
   for (const u of usages) {
     if (!KNOWN_USAGES.includes(u)) {
       throw new KrustletError('invalid-argument', `Unknown token usage '${u}'.`, `Usages are: ${KNOWN_USAGES.join(', ')}.`, { fix: { kind: 'fix-input', data: { input: 'usages' } } });
