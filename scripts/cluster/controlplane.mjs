@@ -2,12 +2,14 @@
 // Start/stop a real, throwaway Kubernetes control plane (etcd + kube-apiserver + kube-controller-manager)
 // on 127.0.0.1 with a fresh PKI and etcd data dir.
 //
-//   node scripts/cluster/controlplane.mjs start --dir DIR [--bin BINDIR] [--json]
+//   node scripts/cluster/controlplane.mjs start --dir DIR [--bin BINDIR] [--controllers LIST] [--json]
 //   node scripts/cluster/controlplane.mjs stop  --dir DIR
 //   node scripts/cluster/controlplane.mjs revive --dir DIR [--json]
 //
 // start: binaries from --bin, else $KRUSTLET_K8S_BIN, else the last stdout line of provision.sh.
 // Writes DIR/admin.kubeconfig, DIR/state.json, DIR/pki/*, DIR/logs/{etcd,kube-apiserver,kube-controller-manager}.log.
+// --controllers: kube-controller-manager's --controllers (default '*,bootstrapsigner,tokencleaner', as kubeadm runs
+// it; '*' leaves both off, as kube-controller-manager's own default does: no cluster-info signatures, no token cleanup).
 // With --json the last stdout line is state.json's content. kubeadm's bootstrap RBAC bindings are NOT created.
 // stop: kills the process groups recorded in DIR/state.json and waits for them; removes nothing.
 // revive: starts again, with the same command lines (ports, PKI, etcd data), each recorded process that is no
@@ -33,6 +35,7 @@ function parseArgs(argv) {
     if (a === '--json') out.json = true;
     else if (a === '--dir') out.dir = argv[++i];
     else if (a === '--bin') out.bin = argv[++i];
+    else if (a === '--controllers') out.controllers = argv[++i];
     else throw new Error(`unknown argument ${a}`);
   }
   return out;
@@ -162,7 +165,9 @@ function resolveBin(opt) {
 }
 
 // ------------------------------------------------------------------ start
-async function startOnce(dir, bin) {
+export const DEFAULT_CONTROLLERS = '*,bootstrapsigner,tokencleaner';
+
+async function startOnce(dir, bin, controllers = DEFAULT_CONTROLLERS) {
   const pki = join(dir, 'pki');
   const logs = join(dir, 'logs');
   rmSync(join(dir, 'etcd'), { recursive: true, force: true });
@@ -187,6 +192,7 @@ async function startOnce(dir, bin) {
   const state = {
     dir, binDir: bin, server, kubeconfigPath: adminKubeconfig, caPath: p('ca.crt'),
     clusterName: CLUSTER_NAME, contextName: CONTEXT_NAME,
+    controllers,
     ports: { etcd: etcdPort, etcdPeer: etcdPeerPort, apiserver: apiPort, controllerManager: kcmPort },
     pids: {}, logs: {}, timingsMs: timings,
   };
@@ -240,7 +246,7 @@ async function startOnce(dir, bin) {
       '--bind-address=127.0.0.1', `--secure-port=${kcmPort}`, '--port=0',
       `--cert-dir=${join(dir, 'kcm-certs')}`,
       '--leader-elect=false', '--use-service-account-credentials=true',
-      '--controllers=*,bootstrapsigner,tokencleaner',
+      `--controllers=${controllers}`,
       `--cluster-signing-cert-file=${p('ca.crt')}`, `--cluster-signing-key-file=${p('ca.key')}`,
       `--root-ca-file=${p('ca.crt')}`, `--service-account-private-key-file=${p('sa.key')}`,
       `--cluster-name=${CLUSTER_NAME}`, '--profiling=false', '--v=1',
@@ -283,7 +289,7 @@ async function start(opt) {
   const t0 = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {
-      const state = await startOnce(dir, bin);
+      const state = await startOnce(dir, bin, opt.controllers);
       state.startedInMs = Date.now() - t0;
       writeFileSync(join(dir, 'state.json'), JSON.stringify(state, null, 2) + '\n');
       return state;
@@ -381,7 +387,7 @@ async function main() {
     if (opt.json) process.stdout.write(JSON.stringify({ ...state, revivedNow: revived }) + '\n');
     else process.stdout.write(revived.length ? `revived ${revived.join(', ')}: ${state.server} answers again\n` : 'every process runs; nothing to revive\n');
   } else {
-    process.stderr.write('usage: controlplane.mjs start --dir DIR [--bin BINDIR] [--json] | stop --dir DIR | revive --dir DIR [--json]\n');
+    process.stderr.write('usage: controlplane.mjs start --dir DIR [--bin BINDIR] [--controllers LIST] [--json] | stop --dir DIR | revive --dir DIR [--json]\n');
     process.exitCode = 2;
   }
 }

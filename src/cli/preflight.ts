@@ -1,5 +1,6 @@
 /** `krustlet-bootstrap preflight` and `krustlet-bootstrap rbac apply`. */
 import { readFileSync } from 'node:fs';
+import { CLUSTER_INFO_MISSING, discoveryFindings } from '../core/clusterInfo';
 import { KrustletError } from '../core/errors';
 import { tokenFromBootstrapKubeconfig } from '../core/kubeconfig';
 import { applyBootstrapRbac, runPreflight, verifyTokenAuth } from '../core/preflight';
@@ -8,14 +9,17 @@ import type { PreflightFinding } from '../core/types';
 import { findingFix } from './errors';
 import { CLUSTER_HELP, CLUSTER_OPTIONS, type CommandGroup, connectFrom, groupHelp, parse, printJson } from './common';
 
-const PREFLIGHT_HELP = `Usage: krustlet-bootstrap preflight [--bootstrap-file PATH] [--json] [options]
+const PREFLIGHT_HELP = `Usage: krustlet-bootstrap preflight [--bootstrap-file PATH] [--join] [--json] [options]
 
 Checks that your identity may create bootstrap tokens and review CSRs, and that the cluster has
 the RBAC bindings bootstrapping needs. With --bootstrap-file, also checks that the API server
-accepts the token in that file. Exits 1 when a check fails.
+accepts the token in that file. With --join, also checks kubeadm join's token discovery: that
+kube-public/cluster-info is there, names this server and CA, and is signed for each token (each
+signature verified with its token). Exits 1 when a check fails.
 
 Options:
   --bootstrap-file PATH  also verify the token in this bootstrap.conf
+  --join                 also check cluster-info discovery for kubeadm join (kubelet nodes)
   --json                 machine-readable findings
 ${CLUSTER_HELP}
 `;
@@ -24,7 +28,7 @@ export const preflightCommand: CommandGroup = {
   name: 'preflight',
   help: PREFLIGHT_HELP,
   async run(args, io) {
-    const { values } = parse(args, { ...CLUSTER_OPTIONS, 'bootstrap-file': { type: 'string' }, json: { type: 'boolean' } }, 'preflight');
+    const { values } = parse(args, { ...CLUSTER_OPTIONS, 'bootstrap-file': { type: 'string' }, join: { type: 'boolean' }, json: { type: 'boolean' } }, 'preflight');
     if (values.help) return io.stdout(PREFLIGHT_HELP), 0;
     let token;
     if (values['bootstrap-file']) {
@@ -39,13 +43,15 @@ export const preflightCommand: CommandGroup = {
     const cluster = await connectFrom(values, io);
     const findings: PreflightFinding[] = await runPreflight(cluster);
     if (token) findings.push(...(await verifyTokenAuth(cluster, token)).findings);
+    if (values.join) findings.push(...(await discoveryFindings(cluster)));
     const ok = findings.every((f) => f.ok);
     if (values.json) printJson(io, { context: cluster.context.name, server: cluster.server, ok, findings });
     else {
       io.stdout(`Preflight for context '${cluster.context.name}' (${cluster.server}):\n`);
       for (const f of findings) {
         io.stdout(`  ${f.ok ? 'ok  ' : 'FAIL'}  ${f.message}\n`);
-        if (!f.ok && (f.fix || f.action)) io.stdout(`        fix: ${findingFix(f)}\n`);
+        if (!f.ok && f.id === CLUSTER_INFO_MISSING) io.stdout(`        fix: Run \`krustlet-bootstrap cluster-info create\`. ${findingFix(f)}\n`);
+        else if (!f.ok && (f.fix || f.action)) io.stdout(`        fix: ${findingFix(f)}\n`);
       }
       io.stdout(ok ? 'All checks passed.\n' : `${findings.filter((f) => !f.ok).length} check(s) failed.\n`);
     }

@@ -41,6 +41,11 @@ export type ControlPlaneProcess = 'etcd' | 'kube-apiserver' | 'kube-controller-m
 export interface StartOptions {
   /** Where to put everything; default a fresh temp folder (removed again by stop()). */
   dir?: string;
+  /**
+   * kube-controller-manager's --controllers. Default '*,bootstrapsigner,tokencleaner' (as kubeadm runs it);
+   * '*' is kube-controller-manager's own default: no bootstrapsigner (cluster-info unsigned), no tokencleaner.
+   */
+  controllers?: string;
 }
 
 interface StateFile {
@@ -125,7 +130,7 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
   if (ownDir) ownDirs.add(dir);
   const bin = await provisionControlPlaneBinaries();
   const script = join(root, 'scripts', 'cluster', 'controlplane.mjs');
-  const r = await run(process.execPath, [script, 'start', '--dir', dir, '--bin', bin, '--json']);
+  const r = await run(process.execPath, [script, 'start', '--dir', dir, '--bin', bin, ...(opts.controllers ? ['--controllers', opts.controllers] : []), '--json']);
   if (r.code !== 0) {
     ownDirs.delete(dir); // kept for its logs
     throw new Error(`control plane did not start (exit ${r.code}); logs in ${join(dir, 'logs')}:\n${r.stderr.slice(-6000)}`);

@@ -16,6 +16,7 @@ import { formatToken } from '../token';
 import type { BootstrapToken, ContextInfo, CsrInfo, TokenInfo } from '../types';
 import { accessReview, tokenReview, type AccessAttributes, type AccessResult, type TokenReviewResult } from './access';
 import { approveCsr, createCsr, deleteCsr, denyCsr, getCsr, getCsrCertificate, listCsrs, type CreateCsrOptions } from './csr';
+import { createClusterInfo, getClusterInfo, type ClusterInfoCreateResult } from './clusterInfo';
 import { createClusterRoleBinding, getClusterRoleBinding, listClusterRoleBindings, type ClusterRoleBindingInfo } from './rbac';
 import { createTokenSecret, deleteToken, listTokens, type ListTokensOptions } from './tokens';
 import { Transport, type Prepared } from './transport';
@@ -160,6 +161,15 @@ export class Cluster {
   /** Who a token authenticates as (TokenReview; needs `create tokenreviews`). */
   tokenReview(token: BootstrapToken | string): Promise<TokenReviewResult> {
     return tokenReview(this.transport, typeof token === 'string' ? token : formatToken(token));
+  }
+
+  // kube-public/cluster-info (kubeadm's token discovery)
+  /** The ConfigMap's data, or undefined when it does not exist. */
+  getClusterInfo(): Promise<Record<string, string> | undefined> {
+    return getClusterInfo(this.transport);
+  }
+  createClusterInfo(kubeconfig: string): Promise<ClusterInfoCreateResult> {
+    return createClusterInfo(this.transport, kubeconfig);
   }
 
   // RBAC

@@ -9,3 +9,4 @@ export { secretToTokenInfo, type ListTokensOptions } from './tokens';
 export type { CreateCsrOptions } from './csr';
 export type { ClusterRoleBindingInfo, RbacSubject } from './rbac';
 export type { AccessAttributes, AccessResult, TokenReviewResult } from './access';
+export { CLUSTER_INFO_NAME, CLUSTER_INFO_NAMESPACE, CLUSTER_INFO_ROLE, type ClusterInfoCreateResult } from './clusterInfo';
