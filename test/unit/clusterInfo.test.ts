@@ -7,7 +7,7 @@ const id = 'abcdef';
 const secret = '0123456789abcdef';
 
 void test("cluster-info's kubeconfig is kubeadm's (one unnamed cluster: server and CA) and reads back", () => {
-  assert.match(content, /^apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: Q0E=\n    server: https:\/\/127\.0\.0\.1:6443\n  name: ""\ncontexts: null\n/);
+  assert.match(content, /^apiVersion: v1\nclusters:\n- cluster:\n {4}certificate-authority-data: Q0E=\n {4}server: https:\/\/127\.0\.0\.1:6443\n {2}name: ""\ncontexts: null\n/);
   assert.deepEqual(clusterInfoTarget(content), { server: 'https://127.0.0.1:6443', caData: 'Q0E=' });
   assert.equal(clusterInfoTarget(': not yaml ['), undefined);
 });
