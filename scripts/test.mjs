@@ -7,7 +7,7 @@
 //
 // Tiers: static (typecheck + lint), unit, integration, extension (mocha in a real VS Code),
 // ui (Playwright clicking through code-server). Nothing is skipped: a tier that cannot run fails.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -51,6 +51,40 @@ function readCounts(tier, file, status) {
   return c;
 }
 
+// Provisioning: the tiers' tools, installed by the project's own scripts into the cache
+// (KRUSTLET_CACHE, default ~/.cache/krustlet-bootstrap). Cached runs take a second; the first one builds
+// Kubernetes and code-server for minutes, so its output streams here with a heartbeat naming the step
+// still running, instead of happening silently inside a tier.
+function provision(label, script, args = []) {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    let last = 'starting';
+    const child = spawn('bash', [join(root, script), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const relay = (stream) => {
+      let buf = '';
+      stream.setEncoding('utf8').on('data', (d) => {
+        buf += d;
+        const lines = buf.split('\n');
+        buf = lines.pop();
+        for (const l of lines) if (l.trim()) { last = l.trim(); console.log(`[${label}] ${l}`); }
+      });
+    };
+    relay(child.stdout);
+    relay(child.stderr);
+    const beat = setInterval(() => {
+      console.log(`[${label}] still working after ${Math.round((Date.now() - t0) / 1000)} s (last: ${last.slice(0, 120)})`);
+    }, 60_000);
+    child.on('error', (e) => { last = e.message; });
+    child.on('close', (code, signal) => {
+      clearInterval(beat);
+      const s = Math.round((Date.now() - t0) / 1000);
+      if (code === 0) console.log(`[${label}] ready (${s} s)`);
+      else console.log(`[${label}] FAILED (${signal ?? `exit ${code}`}) after ${s} s: ${last}`);
+      resolve(code === 0);
+    });
+  });
+}
+
 const started = Date.now();
 const total = { passed: 0, failed: 0, skipped: 0 };
 const notes = [];
@@ -59,6 +93,22 @@ if (build !== 0) {
   console.log('\nbuild failed');
   console.log('0 passed, 1 failed');
   process.exit(1);
+}
+
+// The two provisioners have separate caches and locks: run them side by side.
+const needsCluster = tiers.some((t) => ['integration', 'extension', 'ui'].includes(t));
+const needsVscode = tiers.some((t) => ['extension', 'ui'].includes(t));
+if (needsCluster || needsVscode) {
+  console.log('\n$ provisioning (scripts/cluster/provision.sh, scripts/vscode/provision.sh; cached after the first run)');
+  const ok = await Promise.all([
+    needsCluster ? provision('control plane', 'scripts/cluster/provision.sh') : true,
+    needsVscode ? provision('code-server', 'scripts/vscode/provision.sh') : true,
+  ]);
+  if (ok.includes(false)) {
+    // The tiers that need it fail on their own with the same cause; say it once here.
+    notes.push('provisioning failed: see the [control plane] / [code-server] lines above');
+    total.failed += 1;
+  }
 }
 
 for (const tier of tiers) {

@@ -61,7 +61,7 @@ fail() {
 }
 trap fail ERR
 
-step() { echo "== $(date +%T) $*" >>"$LOG"; echo "provision: $*" >&2; }
+step() { echo "== $(date +%T) $*" >>"$LOG"; echo "provision +$(( $(date +%s) - start_ts ))s: $*" >&2; }
 
 # ---------------------------------------------------------------- private apt configuration
 # Derive the Debian and Debian-security mirrors from the machine's own sources (deb822 or one-line),

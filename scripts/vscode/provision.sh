@@ -19,6 +19,8 @@
 # npm package @vscode/ripgrep-linux-x64; native modules must build against the Node that runs them
 # (npm_config_nodedir).
 set -euo pipefail
+# shellcheck source=../lib/clean-npm-env.sh
+. "$(dirname "$0")/../lib/clean-npm-env.sh"
 
 DEFAULT_VERSIONS="4.100.3,4.139.1"
 CACHE="${KRUSTLET_CACHE:-$HOME/.cache/krustlet-bootstrap}"
@@ -28,8 +30,9 @@ mkdir -p "$VS"
 if [ "$#" -gt 0 ]; then VERSIONS="$*"; else VERSIONS="${KRUSTLET_VSCODE_VERSIONS:-$DEFAULT_VERSIONS}"; fi
 VERSIONS="$(echo "$VERSIONS" | tr ',' ' ')"
 
-log() { printf '[provision-vscode] %s\n' "$*" >&2; }
 now() { date +%s; }
+T0="$(now)"
+log() { printf '[provision-vscode +%ss] %s\n' "$(( $(now) - T0 ))" "$*" >&2; }
 
 exec 9>"$VS/.lock"
 if ! flock -n 9; then log "waiting for another provisioner ($VS/.lock)"; flock 9; fi
