@@ -8,7 +8,7 @@
 // Tiers: static (typecheck + lint), unit, integration, extension (mocha in a real VS Code),
 // ui (Playwright clicking through code-server). Nothing is skipped: a tier that cannot run fails.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -58,28 +58,38 @@ function readCounts(tier, file, status) {
 function provision(label, script, args = []) {
   return new Promise((resolve) => {
     const t0 = Date.now();
+    const logFile = join(results, `provision-${label.replace(/\W+/g, '-')}.log`);
+    const log = createWriteStream(logFile);
+    const tail = [];
     let last = 'starting';
     const child = spawn('bash', [join(root, script), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The scripts' own step lines ("provision +12s: …", "[provision-vscode +3s] …") are shown; compilers'
+    // output goes to the log file, and its last lines are shown if the step fails.
     const relay = (stream) => {
       let buf = '';
       stream.setEncoding('utf8').on('data', (d) => {
+        log.write(d);
         buf += d;
         const lines = buf.split('\n');
         buf = lines.pop();
-        for (const l of lines) if (l.trim()) { last = l.trim(); console.log(`[${label}] ${l}`); }
+        for (const l of lines) {
+          tail.push(l); if (tail.length > 40) tail.shift();
+          if (/^(provision[ :+]|\[provision-)/.test(l)) { last = l.trim(); console.log(`[${label}] ${l}`); }
+        }
       });
     };
     relay(child.stdout);
     relay(child.stderr);
     const beat = setInterval(() => {
-      console.log(`[${label}] still working after ${Math.round((Date.now() - t0) / 1000)} s (last: ${last.slice(0, 120)})`);
+      console.log(`[${label}] still working after ${Math.round((Date.now() - t0) / 1000)} s (step: ${last.slice(0, 120)})`);
     }, 60_000);
     child.on('error', (e) => { last = e.message; });
     child.on('close', (code, signal) => {
       clearInterval(beat);
+      log.end();
       const s = Math.round((Date.now() - t0) / 1000);
       if (code === 0) console.log(`[${label}] ready (${s} s)`);
-      else console.log(`[${label}] FAILED (${signal ?? `exit ${code}`}) after ${s} s: ${last}`);
+      else console.log(`[${label}] FAILED (${signal ?? `exit ${code}`}) after ${s} s; the last lines of ${logFile}:\n${tail.join('\n')}`);
       resolve(code === 0);
     });
   });
