@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import { registerAgentFeature } from './vscode/agent';
 import { ClusterService } from './vscode/clusterService';
-import { bootstrapCalls } from './vscode/commands/bootstrap';
+import { bootstrapCalls, interruptBootstraps } from './vscode/commands/bootstrap';
 import { clusterCalls } from './vscode/commands/cluster';
 import { registerCsrFeature } from './vscode/commands/csr';
 import { commandHandlers, registerCommands } from './vscode/commands/index';
@@ -104,6 +104,8 @@ export function activate(context: vscode.ExtensionContext): KrustletApi {
   });
 }
 
-export function deactivate(): void {
-  // Everything is disposed through context.subscriptions.
+/** VS Code is closing (or the extension is disabled): a Bootstrap under way is interrupted and rolled back first. */
+export function deactivate(): Promise<void> {
+  // Everything else is disposed through context.subscriptions.
+  return interruptBootstraps('VS Code is closing');
 }

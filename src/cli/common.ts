@@ -9,7 +9,21 @@ export interface CliIO {
   stdout(text: string): void;
   stderr(text: string): void;
   env: NodeJS.ProcessEnv;
+  /**
+   * Asks the person at the terminal (question on stderr, answer from stdin); the line typed, or
+   * undefined at end of input or when `signal` aborts. Absent when stdin or stderr is not a terminal:
+   * then a command answers from its flags or refuses with the flag that answers it.
+   */
+  prompt?(question: string, signal?: AbortSignal): Promise<string | undefined>;
+  /**
+   * Calls `handler` on SIGINT (Ctrl-C) / SIGTERM instead of the default exit, until the returned
+   * function is called; a second signal exits at once (`onForcedExit` says what may remain). Absent in tests.
+   */
+  onInterrupt?(handler: (signal: 'SIGINT' | 'SIGTERM') => void, onForcedExit?: () => string | undefined): () => void;
 }
+
+/** The exit code after a signal, as shells give it: 128 + the signal's number. */
+export const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
 
 /** One command group (`bootstrap`, `token`, `csr` …): listed, with its summary, in the table in src/cli/main.ts. */
 export interface CommandGroup {
@@ -111,7 +125,10 @@ export function displayLines(text: string): string {
  * JSON passes unchanged (jsonText already escaped it).
  */
 export function displaySafeIO(io: CliIO): CliIO {
-  return { ...io, stdout: (t) => io.stdout(displayLines(t)), stderr: (t) => io.stderr(displayLines(t)) };
+  const safe: CliIO = { ...io, stdout: (t) => io.stdout(displayLines(t)), stderr: (t) => io.stderr(displayLines(t)) };
+  const ask = io.prompt?.bind(io);
+  if (ask) safe.prompt = (q, signal) => ask(displayLines(q), signal);
+  return safe;
 }
 
 export interface TableColumn {

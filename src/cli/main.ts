@@ -12,7 +12,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { redactSecrets } from '../core/log';
-import { displaySafeIO, type CliIO, type CommandGroup } from './common';
+import { createInterface } from 'node:readline';
+import { displaySafeIO, SIGNAL_EXIT, type CliIO, type CommandGroup } from './common';
 import { errorLine } from './errors';
 
 /** A row of the command table: what `--help` lists, and how to load the group when it runs. */
@@ -88,10 +89,61 @@ export async function main(argv: string[], rawIo: CliIO): Promise<number> {
   }
 }
 
+/** A yes/no question at the terminal (readline over stdin/stderr), only when both are terminals. */
+function terminalPrompt(question: string, signal?: AbortSignal): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(undefined);
+    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+    let done = false;
+    const finish = (answer: string | undefined) => {
+      if (done) return;
+      done = true;
+      signal?.removeEventListener('abort', onAbort);
+      rl.close();
+      resolve(answer);
+    };
+    const onAbort = () => {
+      process.stderr.write('\n');
+      finish(undefined);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    rl.on('close', () => finish(undefined));
+    // readline turns Ctrl-C into its own 'SIGINT' event while it reads: pass it on as the signal.
+    rl.on('SIGINT', () => {
+      finish(undefined);
+      process.kill(process.pid, 'SIGINT');
+    });
+    rl.question(question, (a) => finish(a));
+  });
+}
+
+function onInterrupt(handler: (signal: 'SIGINT' | 'SIGTERM') => void, onForcedExit?: () => string | undefined): () => void {
+  let seen = false;
+  const on = (sig: 'SIGINT' | 'SIGTERM') => () => {
+    if (seen) {
+      const left = onForcedExit?.();
+      process.stderr.write(`error: Interrupted again: stopping before the rollback finished.${left ? ` ${left}` : ''}\n`);
+      process.exit(SIGNAL_EXIT[sig]);
+    }
+    seen = true;
+    handler(sig);
+  };
+  const int = on('SIGINT');
+  const term = on('SIGTERM');
+  process.on('SIGINT', int);
+  process.on('SIGTERM', term);
+  return () => {
+    process.removeListener('SIGINT', int);
+    process.removeListener('SIGTERM', term);
+  };
+}
+
 export const processIO: CliIO = {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
   env: process.env,
+  ...(process.stdin.isTTY && process.stderr.isTTY ? { prompt: terminalPrompt } : {}),
+  onInterrupt,
 };
 
 if (require.main === module) {

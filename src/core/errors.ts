@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'output-exists'
   | 'output-unwritable'
   | 'cancelled'
+  | 'preflight-failed'
   | 'api-error';
 
 /**

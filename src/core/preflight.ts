@@ -131,6 +131,11 @@ async function checkBootstrapBindings(cluster: Cluster): Promise<PreflightFindin
   });
 }
 
+/** A finding that kubeadm's bootstrap bindings are missing (Apply RBAC fixes it); "could not check" is not one. */
+export function isRbacFinding(f: PreflightFinding): boolean {
+  return !f.ok && f.id.startsWith('binding:') && f.action?.kind === 'apply-rbac';
+}
+
 /** The permission checks (SelfSubjectAccessReview) and the RBAC bindings. */
 export async function runPreflight(cluster: Cluster): Promise<PreflightFinding[]> {
   const perms = await Promise.all(PERMISSIONS.map((p) => checkPermission(cluster, p)));

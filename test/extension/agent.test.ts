@@ -108,7 +108,7 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
 
   test('after Bootstrap the provider offers "run krustlet-wasi" as a ProcessExecution of the agent with the shared command line', async () => {
     const r = await vscode.commands.executeCommand<{ path: string } | undefined>('krustlet.bootstrap', {
-      context: admin.context.name, ttl: '1h', folder: folder.name, overwrite: true, applyRbac: true, proceed: true, gitignore: false, notify: false,
+      context: admin.context.name, ttl: '1h', folder: folder.name, overwrite: true, revokeReplaced: true, applyRbac: true, proceed: true, gitignore: false, notify: false,
     });
     assert.ok(r, `Bootstrap returned nothing:\n${api.logLines().slice(-15).join('\n')}`);
     assert.equal(r.path, bootPath);
@@ -237,7 +237,7 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
   test('pre-start checks: token gone from the cluster (expired tokens are deleted) → error with new Bootstrap', async () => {
     const other = join(work, 'revoked', 'bootstrap.conf');
     const b = await vscode.commands.executeCommand<{ tokenId: string } | undefined>('krustlet.bootstrap', {
-      context: admin.context.name, ttl: '1h', outputPath: other, overwrite: true, applyRbac: false, proceed: true, gitignore: false, notify: false,
+      context: admin.context.name, ttl: '1h', outputPath: other, overwrite: true, revokeReplaced: true, applyRbac: false, proceed: true, gitignore: false, notify: false,
     });
     assert.ok(b);
     await admin.deleteToken(b.tokenId);

@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as yaml from 'js-yaml';
@@ -19,6 +19,7 @@ import type { CsrCommandResult } from '../../src/vscode/commands/csr';
 import type { CsrNode, KrustletNode, TokenNode } from '../../src/vscode/views/nodes';
 import { csrManifest, krustletServingSpec, makeCsr, SERVING_USAGES, type CsrSpec } from '../support/csrFactory';
 import { kubectl as kubectlAt } from '../support/kubectl';
+import { FaultProxy, TOKEN_CHECK } from '../support/faultProxy';
 import { FakePrompter } from '../support/prompter';
 import { TcpProxy } from '../support/tcpProxy';
 import { activateForTests } from '../support/extension';
@@ -142,6 +143,7 @@ suite('Krustlet view and commands against a real control plane', function () {
       ttl: '1h',
       folder: folder.name,
       overwrite: true,
+      revokeReplaced: true,
       applyRbac: true,
       proceed: true,
       gitignore: false,
@@ -182,7 +184,7 @@ suite('Krustlet view and commands against a real control plane', function () {
     assert.ok(!tooltip.includes(tokenSecret));
   });
 
-  test('a second Bootstrap into an existing file keeps a backup when told to overwrite, and stops when told to keep', async () => {
+  test('a second Bootstrap into an existing file keeps a backup and revokes the replaced token when told to overwrite, and stops when told to keep', async () => {
     assert.ok(bootstrapped);
     const kept = await vscode.commands.executeCommand<BootstrapCommandResult | undefined>('krustlet.bootstrap', {
       context: admin.context.name, ttl: '24h', outputPath: bootstrapped.path, overwrite: false, applyRbac: false, proceed: true, notify: false,
@@ -193,13 +195,16 @@ suite('Krustlet view and commands against a real control plane', function () {
 
     const before = readFileSync(bootstrapped.path, 'utf8');
     const again = await vscode.commands.executeCommand<BootstrapCommandResult | undefined>('krustlet.bootstrap', {
-      context: admin.context.name, ttl: '1h', outputPath: bootstrapped.path, overwrite: true, applyRbac: false, proceed: true, notify: false,
+      context: admin.context.name, ttl: '1h', outputPath: bootstrapped.path, overwrite: true, revokeReplaced: true, applyRbac: false, proceed: true, notify: false,
     });
     assert.ok(again?.backupPath, 'a backup was kept');
     assert.equal(readFileSync(again.backupPath, 'utf8'), before);
     assert.notEqual(again.tokenId, bootstrapped.tokenId);
-    // Carry on with the new token; the old one goes.
-    await admin.deleteToken(bootstrapped.tokenId);
+    // The token the replaced file held was revoked (the default answer): nothing valid is left behind.
+    const ids = (await admin.listTokens()).map((t) => t.id);
+    assert.ok(!ids.includes(bootstrapped.tokenId), 'the replaced token was revoked');
+    assert.ok(ids.includes(again.tokenId));
+    assert.ok(api.logLines().some((l) => l.includes(`the replaced token ${bootstrapped?.tokenId} was revoked`)));
     rmSync(again.backupPath, { force: true });
     bootstrapped = again;
     tokenSecret = /token: [a-z0-9]{6}\.([a-z0-9]{16})/.exec(readFileSync(again.path, 'utf8'))?.[1] ?? '';
@@ -242,6 +247,63 @@ suite('Krustlet view and commands against a real control plane', function () {
       assert.equal(await boot(6), 'reused');
     } finally {
       for (const id of made) await admin.deleteToken(id).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('Bootstrap interrupted mid-way (VS Code closing: deactivate) rolls back: no Secret, no file, the previous file restored', async function () {
+    this.timeout(90_000);
+    const proxy = new FaultProxy({ dir: dirname(kubeconfig), caPath: process.env.KRUSTLET_TEST_CA ?? join(dirname(kubeconfig), 'pki', 'ca.crt'), kubeconfigPath: kubeconfig, server: admin.server });
+    await proxy.start();
+    const dir = mkdtempSync(join(tmpdir(), 'kb-interrupt-'));
+    // The admin kubeconfig plus a context 'kb-fault' whose server is the proxy: Bootstrap on it goes through the faults.
+    const doc = yaml.load(readFileSync(kubeconfig, 'utf8')) as { clusters: { name: string; cluster: Record<string, unknown> }[]; contexts: { name: string; context: Record<string, unknown> }[] };
+    doc.clusters.push({ name: 'kb-fault', cluster: { ...doc.clusters[0].cluster, server: `https://127.0.0.1:${proxy.port}` } });
+    doc.contexts.push({ name: 'kb-fault', context: { ...doc.contexts[0].context, cluster: 'kb-fault' } });
+    const both = join(dir, 'both.kubeconfig');
+    writeFileSync(both, yaml.dump(doc));
+    const cfg = vscode.workspace.getConfiguration('krustlet');
+    await cfg.update('kubeconfig', both, vscode.ConfigurationTarget.Global);
+    const extension = vscode.extensions.all.find((e) => (e.packageJSON as { name?: string }).name === 'krustlet-bootstrap');
+    assert.ok(extension);
+    // The module VS Code loaded: its deactivate() is what VS Code calls when it closes.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const main = require(join(extension.extensionPath, 'dist', 'extension.js')) as { deactivate(): Promise<void> };
+    try {
+      await until('connected through the new kubeconfig setting', () => api.service.state.kind === 'connected');
+      proxy.fault = (r) => (TOKEN_CHECK(r) ? 'hang' : 'pass');
+      const before = (await admin.listTokens()).map((t) => t.id).sort();
+      const out = join(dir, 'bootstrap.conf');
+      const pending = vscode.commands.executeCommand<BootstrapCommandResult | undefined>('krustlet.bootstrap', {
+        context: 'kb-fault', ttl: '1h', outputPath: out, applyRbac: false, proceed: true, gitignore: false, notify: false,
+      });
+      await proxy.arrived(TOKEN_CHECK);
+      assert.ok(existsSync(out), 'the file was written');
+      assert.equal((await admin.listTokens()).length, before.length + 1, 'the Secret exists');
+      await main.deactivate();
+      assert.equal(await pending, undefined);
+      assert.ok(!existsSync(out), 'the file is gone again');
+      assert.deepEqual((await admin.listTokens()).map((t) => t.id).sort(), before, 'the Secret is gone again');
+      assert.ok(api.logLines().some((l) => /Bootstrap cancelled: Bootstrap was interrupted\. Rolled back: .* was removed again; the Secret kube-system\/bootstrap-token-\w{6} was deleted again\./.test(l)), api.logLines().slice(-8).join('\n'));
+
+      // Over an existing file: the previous one comes back from its backup.
+      writeFileSync(out, 'the previous file\n', { mode: 0o600 });
+      proxy.seen.length = 0;
+      const again = vscode.commands.executeCommand<BootstrapCommandResult | undefined>('krustlet.bootstrap', {
+        context: 'kb-fault', ttl: '1h', outputPath: out, overwrite: true, applyRbac: false, proceed: true, gitignore: false, notify: false,
+      });
+      await proxy.arrived(TOKEN_CHECK);
+      assert.notEqual(readFileSync(out, 'utf8'), 'the previous file\n');
+      await main.deactivate();
+      assert.equal(await again, undefined);
+      assert.equal(readFileSync(out, 'utf8'), 'the previous file\n', 'restored from its backup');
+      assert.deepEqual(readdirSync(dir).sort(), ['both.kubeconfig', 'bootstrap.conf'], 'no backup left');
+      assert.deepEqual((await admin.listTokens()).map((t) => t.id).sort(), before);
+    } finally {
+      proxy.reset();
+      await proxy.stop();
+      await cfg.update('kubeconfig', kubeconfig, vscode.ConfigurationTarget.Global);
+      await until('connected directly again', () => api.service.state.kind === 'connected' && api.service.cluster?.server === admin.server);
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -1,6 +1,6 @@
 /**
  * The agent against a real control plane: the stand-in krustlet-wasi (same flags, files and CSRs as
- * the real one) bootstraps with a bootstrap.conf made by the core's bootstrap(), its client CSR is
+ * the real one) bootstraps with a bootstrap.conf made by the core's runBootstrap(), its client CSR is
  * approved by kube-controller-manager, we approve the serving CSR through the core, and it registers
  * its Node. Also: the pre-start checks against the same cluster, a stale serving CSR, and a port in use.
  */
@@ -16,7 +16,7 @@ import { buildAgentCommandLine, type AgentHost, type AgentOptions } from '../../
 import { summaryText } from '../../src/core/agent/present';
 import { applyJoinEvent, deriveJoinProgress, initialJoinFacts, JoinProgressModel } from '../../src/core/agent/progress';
 import { watchFiles, watchNode } from '../../src/core/agent/watch';
-import { bootstrap } from '../../src/core/bootstrap';
+import { fixedAnswers, runBootstrap } from '../../src/core/bootstrap';
 import { connect, type Cluster } from '../../src/core/cluster';
 import { createCsrInformer } from '../../src/core/cluster/informer';
 import { applyBootstrapRbac } from '../../src/core/preflight';
@@ -63,7 +63,7 @@ before(async () => {
   mkdirSync(join(work, 'home'), { recursive: true });
   mkdirSync(join(work, 'data', 'config'), { recursive: true });
   port = await freePort();
-  await bootstrap({ cluster, ttlSeconds: 3600, outputPath: join(work, '.krustlet', 'bootstrap.conf') });
+  await runBootstrap({ cluster }, { ttlSeconds: 3600, outputPath: join(work, '.krustlet', 'bootstrap.conf') }, fixedAnswers());
 });
 
 after(async () => {

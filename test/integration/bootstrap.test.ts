@@ -14,7 +14,7 @@ import * as x509 from '@peculiar/x509';
 import * as yaml from 'js-yaml';
 import { startControlPlane, type ControlPlane } from '../support/controlPlane';
 import { CLIENT_USAGES, SERVING_USAGES, krustletClientSpec, krustletServingSpec, makeCsr } from '../support/csrFactory';
-import { bootstrap } from '../../src/core/bootstrap';
+import { fixedAnswers, runBootstrap } from '../../src/core/bootstrap';
 import { connect, type Cluster } from '../../src/core/cluster';
 import { isKrustletError } from '../../src/core/errors';
 import { tokenFromBootstrapKubeconfig } from '../../src/core/kubeconfig';
@@ -57,11 +57,11 @@ after(async () => {
 let bootstrapFile = '';
 let bootstrapId = '';
 
-void test('bootstrap() writes bootstrap.conf whose token authenticates as system:bootstrap:<id>', async () => {
+void test('runBootstrap() writes bootstrap.conf whose token authenticates as system:bootstrap:<id>', async () => {
   const { logger, lines } = capture();
   const steps: string[] = [];
   bootstrapFile = join(work, 'node', 'bootstrap.conf');
-  const r = await bootstrap({ cluster: admin, ttlSeconds: 3600, description: 'integration', outputPath: bootstrapFile, logger, onStep: (s) => steps.push(s), verify: true });
+  const r = await runBootstrap({ cluster: admin, logger, onStep: (s) => steps.push(s) }, { ttlSeconds: 3600, description: 'integration', outputPath: bootstrapFile }, fixedAnswers());
   bootstrapId = r.token.id;
   const token = formatToken(r.token);
   assert.equal(r.path, bootstrapFile);
@@ -147,10 +147,8 @@ void test('if writing fails after the Secret was created, the Secret is deleted 
   const before = (await admin.listTokens()).map((t) => t.id);
   let createdId = '';
   await assert.rejects(
-    bootstrap({
+    runBootstrap({
       cluster: admin,
-      ttlSeconds: 600,
-      outputPath: out,
       onStep: (s) => {
         const m = /^Creating bootstrap token (\w{6})/.exec(s);
         if (m) {
@@ -160,7 +158,7 @@ void test('if writing fails after the Secret was created, the Secret is deleted 
           writeFileSync(out, 'intruder');
         }
       },
-    }),
+    }, { ttlSeconds: 600, outputPath: out }, fixedAnswers()),
     (e: unknown) => isKrustletError(e, 'output-exists'),
   );
   assert.ok(createdId);
@@ -175,7 +173,7 @@ void test('a taken token id (409) makes bootstrap try a new one', async () => {
   await admin.createTokenSecret(tokenSecretManifest(taken, { ttlSeconds: 600 }));
   const fresh = generateToken();
   const queue = [taken, fresh];
-  const r = await bootstrap({ cluster: admin, ttlSeconds: 600, outputPath: join(work, 'retry', 'bootstrap.conf'), generate: () => queue.shift() ?? generateToken() });
+  const r = await runBootstrap({ cluster: admin, generate: () => queue.shift() ?? generateToken() }, { ttlSeconds: 600, outputPath: join(work, 'retry', 'bootstrap.conf') }, fixedAnswers());
   assert.equal(r.token.id, fresh.id);
   assert.equal(tokenFromBootstrapKubeconfig(readFileSync(r.path, 'utf8')), formatToken(fresh));
   const ids = (await admin.listTokens()).map((t) => t.id);
@@ -190,7 +188,7 @@ void test('insecure-skip-tls-verify is carried over, with a warning', async () =
   writeFileSync(k, yaml.dump(doc));
   const { logger, lines } = capture();
   const c = await connect({ kubeconfigPath: k, logger });
-  const r = await bootstrap({ cluster: c, ttlSeconds: 600, outputPath: join(work, 'insecure', 'bootstrap.conf'), logger });
+  const r = await runBootstrap({ cluster: c, logger }, { ttlSeconds: 600, outputPath: join(work, 'insecure', 'bootstrap.conf') }, fixedAnswers());
   assert.ok(lines.some((l) => l.startsWith('warn:') && /insecure-skip-tls-verify/.test(l)), lines.join('\n'));
   const out = yaml.load(readFileSync(r.path, 'utf8')) as { clusters: { cluster: Record<string, unknown> }[] };
   assert.deepEqual(out.clusters[0].cluster, { 'insecure-skip-tls-verify': true, server: cp.server });

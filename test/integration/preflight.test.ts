@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startControlPlane, type ControlPlane } from '../support/controlPlane';
-import { bootstrap } from '../../src/core/bootstrap';
+import { fixedAnswers, runBootstrap } from '../../src/core/bootstrap';
 import { connect, type Cluster } from '../../src/core/cluster';
 import { applyBootstrapRbac, runPreflight, verifyTokenAuth, BOOTSTRAP_BINDINGS } from '../../src/core/preflight';
 import { generateToken } from '../../src/core/token';
@@ -67,7 +67,7 @@ void test('a fresh cluster: the admin may do everything, but the three bootstrap
 });
 
 void test('verifyTokenAuth: a real token authenticates; an unknown one gets the --enable-bootstrap-token-auth hint', async () => {
-  const r = await bootstrap({ cluster: admin, ttlSeconds: 600, outputPath: join(work, 'a', 'bootstrap.conf') });
+  const r = await runBootstrap({ cluster: admin }, { ttlSeconds: 600, outputPath: join(work, 'a', 'bootstrap.conf') }, fixedAnswers());
   const ok = await verifyTokenAuth(admin, r.token);
   assert.equal(ok.authenticated, true);
   assert.equal(ok.canCreateCsrs, false);
@@ -85,7 +85,7 @@ void test('verifyTokenAuth: a real token authenticates; an unknown one gets the 
 
 void test('as a limited identity (a bootstrap token), preflight says what is not allowed and how to fix it', async () => {
   const file = join(work, 'limited', 'bootstrap.conf');
-  await bootstrap({ cluster: admin, ttlSeconds: 600, outputPath: file });
+  await runBootstrap({ cluster: admin }, { ttlSeconds: 600, outputPath: file }, fixedAnswers());
   const limited = await connect({ kubeconfigPath: file });
   const findings = await runPreflight(limited);
   const secrets = findings.find((f) => f.id === 'create-secrets');

@@ -2,7 +2,7 @@
  * Small helpers shared by the test tiers: a free loopback port and process groups (the same code the
  * scripts use: scripts/lib/process.cjs), running the built CLI, and ending stray processes.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -24,19 +24,25 @@ export interface CliRun {
 
 /** Runs `node dist/cli.js ARGS` with only PATH, HOME and `env` in its environment. */
 export function runCli(args: string[], opts: { home: string; env?: NodeJS.ProcessEnv }): Promise<CliRun> {
-  return new Promise((res, rej) => {
-    const started = Date.now();
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH, HOME: opts.home, ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  return startCli(args, opts).done;
+}
+
+/** Starts `node dist/cli.js ARGS` (as runCli): the child, to signal it, and its result once it exits. */
+export function startCli(args: string[], opts: { home: string; env?: NodeJS.ProcessEnv }): { child: ChildProcess; done: Promise<CliRun> } {
+  const started = Date.now();
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH, HOME: opts.home, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const done = new Promise<CliRun>((res, rej) => {
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', rej);
-    child.on('close', (code) => res({ code: code ?? -1, stdout, stderr, ms: Date.now() - started }));
+    child.on('close', (code, signal) => res({ code: code ?? (signal ? -1 : -1), stdout, stderr, ms: Date.now() - started }));
   });
+  return { child, done };
 }
 
 /**

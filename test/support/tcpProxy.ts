@@ -40,10 +40,15 @@ export class TcpProxy {
 
   /** Drops every open connection (watches with them) and refuses new ones until start(). */
   stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
     const server = this.server;
     this.server = undefined;
-    return new Promise((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    return closeServer(server, this.sockets);
   }
+}
+
+/** Destroys every open socket of a server and closes it (resolves at once when there is none). */
+export function closeServer(server: net.Server | undefined, sockets: Set<net.Socket>): Promise<void> {
+  for (const s of sockets) s.destroy();
+  sockets.clear();
+  return new Promise((resolve) => (server ? server.close(() => resolve()) : resolve()));
 }

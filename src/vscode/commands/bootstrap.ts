@@ -3,20 +3,28 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { bootstrap } from '../../core/bootstrap';
-import { describeError, isKrustletError, KrustletError } from '../../core/errors';
+import { BootstrapDeclined, KRUSTLET_PROFILE, runBootstrap, type BootstrapQuestions, type PreflightRun } from '../../core/bootstrap';
+import { describeError, KrustletError } from '../../core/errors';
 import { defaultBootstrapPath } from '../../core/files';
 import { listContexts } from '../../core/kubeconfig';
-import { runPreflight, verifyTokenAuth } from '../../core/preflight';
+import { runPreflight } from '../../core/preflight';
 import { formatTtl, parseTtl } from '../../core/token';
-import type { BootstrapToken, ContextInfo } from '../../core/types';
+import type { ContextInfo } from '../../core/types';
 import { bootstrapConfigPathFor, contextSetting, kubeconfigSetting, tokenTtlSetting } from '../config';
 import { connect, type Cluster } from '../../core/cluster';
 import { BuiltinCommands, StateKeys } from '../constants';
 import type { FeatureCalls, FeatureContext } from '../features';
-import { isRbacFinding } from './cluster';
+import { fixButtons } from '../fixes';
+import { applyRbacOn } from './cluster';
 import { MAX_DETAIL, plainText } from '../text';
-import { reportError } from './util';
+import { notify, reportError } from './util';
+
+/**
+ * Krustlet: Bootstrap — the pickers that only the extension has (context, lifetime, target folder),
+ * then the core's one use case (src/core/bootstrap.ts) with its questions as modal dialogs, its steps
+ * in a cancellable progress notification (Cancel rolls back), and VS Code closing mid-way
+ * (deactivate → interruptBootstraps) rolling back too.
+ */
 
 /**
  * Answers for every question Bootstrap may ask. A field that is set is not asked. Features pass them
@@ -34,6 +42,8 @@ export interface BootstrapOptions {
   outputPath?: string;
   /** The file exists: true = overwrite (with a backup), false = keep it (and stop). */
   overwrite?: boolean;
+  /** The replaced file holds a valid token of this cluster: true = revoke it once the new file is written, false = keep it. */
+  revokeReplaced?: boolean;
   /** The preflight finds kubeadm's bootstrap bindings missing: true = create them, false = go on without. */
   applyRbac?: boolean;
   /** Other preflight problems: true = go on anyway, false = stop. */
@@ -64,73 +74,196 @@ const cancel = (why: string): never => {
   throw new Cancelled(why);
 };
 
+/** Bootstraps running now: deactivation (VS Code closing) interrupts them and waits for their rollback. */
+const running = new Set<{ abort: AbortController; done: Promise<unknown> }>();
+
+/** Interrupts every running Bootstrap and resolves once each has rolled back (extension.ts deactivate()). */
+export async function interruptBootstraps(why: string): Promise<void> {
+  const all = [...running];
+  for (const r of all) r.abort.abort(new Error(why));
+  await Promise.all(all.map((r) => r.done.catch(() => undefined)));
+}
+
+/**
+ * The progress notification, shown while the use case works and closed while it asks a question (a
+ * toast must not sit behind a modal dialog); Cancel interrupts the use case (it rolls back).
+ */
+class StepProgress {
+  private current?: { report: (m: string) => void; close: () => void };
+  constructor(
+    private readonly title: string,
+    private readonly abort: AbortController,
+  ) {}
+
+  step(message: string): void {
+    if (!this.current) {
+      let report: (m: string) => void = () => undefined;
+      let close: () => void = () => undefined;
+      const opened = new Promise<void>((resolve) => {
+        void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: this.title, cancellable: true }, (progress, token) => {
+          report = (m) => progress.report({ message: m });
+          token.onCancellationRequested(() => this.abort.abort(new Error('cancelled in the progress notification')));
+          resolve();
+          return new Promise<void>((done) => {
+            close = done;
+          });
+        });
+      });
+      this.current = { report: (m) => void opened.then(() => report(m)), close: () => void opened.then(() => close()) };
+    }
+    this.current.report(message);
+  }
+
+  close(): void {
+    this.current?.close();
+    this.current = undefined;
+  }
+
+  /** Runs a question with the notification closed. */
+  async asking<T>(question: () => Promise<T>): Promise<T> {
+    this.close();
+    return question();
+  }
+}
+
 async function bootstrapCommand(ctx: FeatureContext, o: BootstrapOptions = {}): Promise<BootstrapCommandResult | undefined> {
-  try {
-    const contextName = await pickContext(ctx, o);
-    const ttlSeconds = await pickTtl(ctx, o);
-    const target = await pickTarget(ctx, o);
-    const force = await checkExisting(ctx, o, target);
-
-    const cluster = await clusterFor(ctx, contextName);
-    let checked = await preflight(ctx, o, cluster);
-
-    const run = () =>
-      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Krustlet: Bootstrap', cancellable: false }, async (progress) => {
-        progress.report({ message: `creating a bootstrap token on ${cluster.context.name}…` });
-        return bootstrap({
-          cluster,
+  const abort = new AbortController();
+  const progress = new StepProgress('Krustlet: Bootstrap', abort);
+  const entry = { abort, done: Promise.resolve() as Promise<unknown> };
+  running.add(entry);
+  const run = (async () => {
+    try {
+      const contextName = await pickContext(ctx, o);
+      const ttlSeconds = await pickTtl(ctx, o);
+      const target = await pickTarget(ctx, o);
+      const base = await clusterFor(ctx, contextName);
+      let announced: Promise<boolean | undefined> | undefined;
+      const out = (r: { path: string; backupPath?: string; tokenId: string }, expiration?: string): BootstrapCommandResult => ({
+        path: r.path,
+        backupPath: r.backupPath,
+        tokenId: r.tokenId,
+        secretName: `bootstrap-token-${r.tokenId}`,
+        expiration,
+        context: base.context.name,
+        server: base.server,
+      });
+      const result = await runBootstrap(
+        {
+          cluster: base,
+          signal: abort.signal,
+          logger: ctx.log,
+          onStep: (s) => progress.step(s),
+          // The file is in place: the .gitignore offer and the success message need not wait for the token check.
+          onWritten: (w) => {
+            announced = offerGitignore(ctx, o, w.path);
+            if (o.notify !== false) void successMessage(ctx, out(w), ttlSeconds);
+          },
+          preflight: (cluster, { fresh }) => preflight(ctx, base, cluster, fresh),
+          applyRbac: (cluster) => applyRbacOn(ctx, cluster),
+          onRightsChanged: (why) => ctx.service.invalidatePreflight(why),
+        },
+        {
           ttlSeconds,
           description: o.description ?? `Created in VS Code by Krustlet Bootstrap${vscode.workspace.name ? ` (${vscode.workspace.name})` : ''}`,
           outputPath: target.path,
-          force,
-          logger: ctx.log,
-          onStep: (step) => progress.report({ message: step }),
-          // The token check runs below, once the file is written: it does not hold up the file.
-          verify: false,
-        });
-      });
-    let result;
-    try {
-      result = await run();
+          profile: KRUSTLET_PROFILE,
+        },
+        questions(ctx, o, progress, base.context.name),
+      );
+      progress.close();
+      const expiration = result.expiration?.toISOString();
+      // Never the secret: id, Secret name, path and expiry only.
+      ctx.log.info(
+        `Bootstrap: token ${result.token.id} (Secret kube-system/${result.secretName}, ${expiration ? `expires ${expiration}` : 'never expires'}) written to ${result.path}${result.backupPath ? `; previous file kept as ${result.backupPath}` : ''}.`,
+      );
+      if (result.appliedRbac) ctx.log.info("Bootstrap created kubeadm's bootstrap RBAC bindings.");
+      if (result.replaced) ctx.log.info(`Bootstrap: the replaced token ${result.replaced.id} was ${result.replaced.revoked ? 'revoked' : 'kept'}.`);
+      const check = result.tokenCheck;
+      if (check?.authenticated && !result.warnings.length) ctx.log.info(`After bootstrap: the API server accepts token ${result.token.id}${check.canCreateCsrs ? ', and it may create certificate signing requests' : ''}.`);
+      for (const w of result.warnings) ctx.log.warn(`After bootstrap: ${w.message}`);
+      const first = result.warnings[0];
+      if (first && o.notify !== false) {
+        const buttons = fixButtons(ctx.calls, first.fix);
+        void ctx.prompter.warning(plainText(first.message, MAX_DETAIL), {}, ...buttons.map((b) => b.label)).then((c) => buttons.find((b) => b.label === c)?.run());
+      }
+      const r = out({ path: result.path, backupPath: result.backupPath, tokenId: result.token.id }, expiration);
+      r.addedToGitignore = await (announced ?? offerGitignore(ctx, o, result.path));
+      return r;
     } catch (e) {
-      if (!isKrustletError(e, 'forbidden') && !isKrustletError(e, 'unauthorized')) throw e;
-      // Our rights changed: no preflight result is trusted any more. If this one was reused, run it
-      // again for real (showing what it finds) and try once more; nothing was created (401/403 on the POST).
-      ctx.service.invalidatePreflight(`bootstrap got ${e.code}`);
-      if (checked !== 'reused') throw e;
-      ctx.log.info(`Bootstrap got ${e.code} although a recent preflight was clean; running the preflight again.`);
-      checked = await preflight(ctx, o, cluster, { fresh: true });
-      result = await run();
-    }
-    const expiration = result.expiration?.toISOString();
-    // Never the secret: id, Secret name, path and expiry only.
-    ctx.log.info(
-      `Bootstrap: token ${result.token.id} (Secret kube-system/${result.secretName}, ${expiration ? `expires ${expiration}` : 'never expires'}) written to ${result.path}${result.backupPath ? `; previous file kept as ${result.backupPath}` : ''}.`,
-    );
-    const out: BootstrapCommandResult = {
-      path: result.path,
-      backupPath: result.backupPath,
-      tokenId: result.token.id,
-      secretName: result.secretName,
-      expiration,
-      context: cluster.context.name,
-      server: cluster.server,
-    };
-    // The file is written: the token check starts now, beside the .gitignore offer and the success
-    // message, and the command returns once it has reported (so callers see its findings in the log).
-    const tokenChecked = checkToken(ctx, o, cluster, result.token);
-    out.addedToGitignore = await offerGitignore(ctx, o, result.path);
-    if (o.notify !== false) void successMessage(ctx, out, ttlSeconds);
-    await tokenChecked;
-    return out;
-  } catch (e) {
-    if (e instanceof Cancelled) {
-      ctx.log.info(`Bootstrap cancelled: ${e.message}.`);
+      progress.close();
+      if (e instanceof Cancelled || e instanceof BootstrapDeclined) {
+        ctx.log.info(`Bootstrap cancelled: ${e instanceof BootstrapDeclined ? e.reason : e.message}.`);
+        return undefined;
+      }
+      // Cancelled in the progress notification, or VS Code is closing: rolled back completely (what is left, if anything, is an error with its fix).
+      if (abort.signal.aborted && e instanceof KrustletError && e.code === 'cancelled' && !e.fix) {
+        ctx.log.info(`Bootstrap cancelled: ${e.message}`);
+        notify(ctx, e.message);
+        return undefined;
+      }
+      reportError(ctx, 'Bootstrap failed', e, () => ctx.calls.bootstrap(o));
       return undefined;
     }
-    reportError(ctx, 'Bootstrap failed', e, () => ctx.calls.bootstrap(o));
-    return undefined;
+  })();
+  entry.done = run;
+  try {
+    return await run;
+  } finally {
+    running.delete(entry);
   }
+}
+
+/** The use case's questions as modal dialogs; an answer given in the options is not asked. */
+function questions(ctx: FeatureContext, o: BootstrapOptions, progress: StepProgress, contextName: string): BootstrapQuestions {
+  return {
+    overwrite: (path) =>
+      progress.asking(async () => {
+        if (o.overwrite !== undefined) return o.overwrite;
+        const choice = await ctx.prompter.warning(
+          `${path} already exists.`,
+          { modal: true, detail: 'Overwrite it with a new token (the current file is kept as a backup next to it), or keep it and stop.' },
+          'Overwrite (keep a backup)',
+          'Keep Existing',
+        );
+        return choice === 'Overwrite (keep a backup)';
+      }),
+    revokeReplaced: (t, path) =>
+      progress.asking(async () => {
+        if (o.revokeReplaced !== undefined) return o.revokeReplaced;
+        const exp = t.expiration ? `it expires ${t.expiration.toLocaleString()}` : 'it never expires';
+        const choice = await ctx.prompter.warning(
+          `${path} holds bootstrap token ${t.id}, still valid (${exp}).`,
+          { modal: true, detail: 'Revoke it once the new file is written (recommended: nothing else should hold it), or keep it valid.' },
+          'Revoke Old Token',
+          'Keep It Valid',
+        );
+        return choice === 'Keep It Valid' ? false : choice === 'Revoke Old Token' ? true : cancel('the question about the replaced token was dismissed');
+      }),
+    applyRbac: (missing) =>
+      progress.asking(async () => {
+        if (o.applyRbac !== undefined) return o.applyRbac;
+        const choice = await ctx.prompter.warning(
+          `${contextName} lacks the bootstrap RBAC bindings a joining node needs.`,
+          {
+            modal: true,
+            detail: `${missing.map((f) => `• ${plainText(f.message, MAX_DETAIL)}`).join('\n')}\n\nWithout them the agent's "cannot create certificatesigningrequests" error follows. Apply RBAC creates kubeadm's three bindings.`,
+          },
+          'Apply RBAC',
+          'Continue Without',
+        );
+        return choice === undefined ? undefined : choice === 'Apply RBAC';
+      }),
+    proceed: (other) =>
+      progress.asking(async () => {
+        if (o.proceed !== undefined) return o.proceed;
+        const choice = await ctx.prompter.warning(
+          `The preflight found ${other.length === 1 ? 'a problem' : `${other.length} problems`} on ${contextName}.`,
+          { modal: true, detail: other.map((f) => `• ${plainText(f.message, MAX_DETAIL)}${f.fix ? `\n  ${plainText(f.fix, MAX_DETAIL)}` : ''}`).join('\n') },
+          'Bootstrap Anyway',
+        );
+        return choice === 'Bootstrap Anyway';
+      }),
+  };
 }
 
 async function pickContext(ctx: FeatureContext, o: BootstrapOptions): Promise<string> {
@@ -228,99 +361,23 @@ async function pickTarget(ctx: FeatureContext, o: BootstrapOptions): Promise<Tar
   return cancel(choice ? 'opening a folder first' : 'no target chosen');
 }
 
-async function checkExisting(ctx: FeatureContext, o: BootstrapOptions, target: Target): Promise<boolean> {
-  try {
-    await fs.access(target.path);
-  } catch {
-    return false;
-  }
-  let overwrite = o.overwrite;
-  if (overwrite === undefined) {
-    const choice = await ctx.prompter.warning(
-      `${target.path} already exists.`,
-      { modal: true, detail: 'Overwrite it with a new token (the current file is kept as a backup next to it), or keep it and stop.' },
-      'Overwrite (keep a backup)',
-      'Keep Existing',
-    );
-    overwrite = choice === 'Overwrite (keep a backup)';
-  }
-  if (!overwrite) {
-    return cancel(`kept the existing ${target.path}`);
-  }
-  return true;
-}
-
 async function clusterFor(ctx: FeatureContext, contextName: string): Promise<Cluster> {
   const current = ctx.service.cluster;
   if (current && current.context.name === contextName) return current;
   return connect({ kubeconfigPath: kubeconfigSetting(), context: contextName, logger: ctx.log });
 }
 
-/**
- * The token-acceptance check (the API server authenticates the new token, and it may create CSRs),
- * after the file is written: its findings go to the log and, when something is wrong, to a warning,
- * as before; it no longer delays the result. Never throws.
- */
-async function checkToken(ctx: FeatureContext, o: BootstrapOptions, cluster: Cluster, token: BootstrapToken): Promise<void> {
-  try {
-    const check = await verifyTokenAuth(cluster, token);
-    const problems = check.findings.filter((f) => !f.ok);
-    for (const f of problems) ctx.log.warn(`After bootstrap: ${f.message}${f.fix ? ` Fix: ${f.fix}` : ''}`);
-    if (!problems.length) ctx.log.info(`After bootstrap: the API server accepts token ${token.id}${check.canCreateCsrs ? ', and it may create certificate signing requests' : ''}.`);
-    // Something changed since a clean preflight (e.g. the bindings were removed): run it fully next time.
-    if (problems.length) ctx.service.invalidatePreflight('the token check found a problem');
-    if (problems.length && o.notify !== false) void ctx.prompter.warning(plainText(`${problems[0].message}${problems[0].fix ? ` ${problems[0].fix}` : ''}`, MAX_DETAIL), {});
-  } catch (e) {
-    ctx.log.warn(`After bootstrap: could not check that the API server accepts token ${token.id}: ${describeError(e)}`);
-  }
-}
-
-/** Runs the preflight (or reuses a recent clean one of the connected cluster) and handles what it finds. */
-async function preflight(ctx: FeatureContext, o: BootstrapOptions, cluster: Cluster, opts: { fresh?: boolean } = {}): Promise<'reused' | 'ran'> {
-  const kept = opts.fresh ? undefined : ctx.service.cleanPreflight(cluster);
+/** The preflight for the use case: a recent clean result of the connected cluster is reused (see ClusterService.cleanPreflight). */
+async function preflight(ctx: FeatureContext, base: Cluster, cluster: Cluster, fresh: boolean): Promise<PreflightRun> {
+  const kept = fresh ? undefined : ctx.service.cleanPreflight(base);
   if (kept) {
-    ctx.log.info(`Preflight of ${cluster.context.name}: reusing the clean result from ${Math.round(kept.ageMs / 1000)} s ago.`);
-    return 'reused';
+    ctx.log.info(`Preflight of ${base.context.name}: reusing the clean result from ${Math.round(kept.ageMs / 1000)} s ago.`);
+    return { findings: kept.findings, reused: true };
   }
-  const findings = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Krustlet: checking ${cluster.context.name}…` },
-    () => runPreflight(cluster),
-  );
-  ctx.log.info(`Preflight of ${cluster.context.name}: ran ${findings.length} checks, ${findings.filter((f) => !f.ok).length} failing.`);
-  ctx.service.rememberPreflight(cluster, findings);
-  for (const f of findings) ctx.log[f.ok ? 'debug' : 'warn'](`Preflight ${f.ok ? 'ok' : 'FAIL'}: ${f.message}${!f.ok && f.fix ? ` Fix: ${f.fix}` : ''}`);
-  const bad = findings.filter((f) => !f.ok);
-  const rbac = bad.filter(isRbacFinding);
-  if (rbac.length) {
-    let apply = o.applyRbac;
-    if (apply === undefined) {
-      const choice = await ctx.prompter.warning(
-        `${cluster.context.name} lacks the bootstrap RBAC bindings a joining node needs.`,
-        {
-          modal: true,
-          detail: `${rbac.map((f) => `• ${plainText(f.message, MAX_DETAIL)}`).join('\n')}\n\nWithout them the agent's "cannot create certificatesigningrequests" error follows. Apply RBAC creates kubeadm's three bindings.`,
-        },
-        'Apply RBAC',
-        'Continue Without',
-      );
-      if (choice === undefined) return cancel('the RBAC question was dismissed');
-      apply = choice === 'Apply RBAC';
-    }
-    // The user just chose Apply RBAC: that is its confirmation.
-    if (apply && !(await ctx.calls.applyRbac({ confirm: true }))) return cancel('applying the RBAC bindings failed');
-    ctx.service.invalidatePreflight('Apply RBAC');
-  }
-  const other = bad.filter((f) => !isRbacFinding(f));
-  if (other.length && o.proceed !== true) {
-    if (o.proceed === false) return cancel('the preflight found problems');
-    const choice = await ctx.prompter.warning(
-      `The preflight found ${other.length === 1 ? 'a problem' : `${other.length} problems`} on ${cluster.context.name}.`,
-      { modal: true, detail: other.map((f) => `• ${plainText(f.message, MAX_DETAIL)}${f.fix ? `\n  ${plainText(f.fix, MAX_DETAIL)}` : ''}`).join('\n') },
-      'Bootstrap Anyway',
-    );
-    if (choice !== 'Bootstrap Anyway') return cancel('the preflight found problems');
-  }
-  return 'ran';
+  const findings = await runPreflight(cluster);
+  ctx.log.info(`Preflight of ${base.context.name}: ran ${findings.length} checks, ${findings.filter((f) => !f.ok).length} failing.`);
+  ctx.service.rememberPreflight(base, findings);
+  return { findings };
 }
 
 function git(args: string[], cwd: string): Promise<{ code: number; stdout: string }> {

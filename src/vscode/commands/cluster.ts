@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { Cluster } from '../../core/cluster';
 import { listContexts } from '../../core/kubeconfig';
 import { applyBootstrapRbac, runPreflight } from '../../core/preflight';
 import type { PreflightFinding } from '../../core/types';
@@ -7,11 +8,6 @@ import type { ConfirmOptions, FeatureCalls, FeatureContext } from '../features';
 import { type FixButton, fixButtons } from '../fixes';
 import { MAX_DETAIL, plainText } from '../text';
 import { notify, plural, reportError } from './util';
-
-/** Findings about kubeadm's bootstrap bindings: the ones Apply RBAC fixes. */
-export function isRbacFinding(f: PreflightFinding): boolean {
-  return f.id.startsWith('binding:');
-}
 
 async function selectContext(ctx: FeatureContext, options: { context?: string } = {}): Promise<string | undefined> {
   let chosen = options.context;
@@ -72,6 +68,14 @@ async function runPreflightCommand(ctx: FeatureContext): Promise<PreflightFindin
   }
 }
 
+/** Creates kubeadm's bindings on `cluster` (already confirmed), says so, and drops a kept preflight result. Throws on failure. */
+export async function applyRbacOn(ctx: FeatureContext, cluster: Cluster): Promise<void> {
+  const results = await applyBootstrapRbac(cluster);
+  ctx.service.invalidatePreflight('Apply RBAC');
+  ctx.log.info(`Bootstrap RBAC bindings on ${cluster.context.name}: ${results.map((r) => `${r.name} ${r.result}`).join(', ')}.`);
+  notify(ctx, `Bootstrap RBAC bindings are in place on ${cluster.context.name}.`);
+}
+
 async function applyRbac(ctx: FeatureContext, options: ConfirmOptions = {}): Promise<boolean> {
   try {
     const cluster = await ctx.service.requireCluster();
@@ -87,10 +91,7 @@ async function applyRbac(ctx: FeatureContext, options: ConfirmOptions = {}): Pro
       );
       if (choice !== 'Apply RBAC') return false;
     }
-    const results = await applyBootstrapRbac(cluster);
-    ctx.service.invalidatePreflight('Apply RBAC');
-    ctx.log.info(`Bootstrap RBAC bindings on ${cluster.context.name}: ${results.map((r) => `${r.name} ${r.result}`).join(', ')}.`);
-    notify(ctx, `Bootstrap RBAC bindings are in place on ${cluster.context.name}.`);
+    await applyRbacOn(ctx, cluster);
     return true;
   } catch (e) {
     reportError(ctx, 'Apply RBAC', e);
