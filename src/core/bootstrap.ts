@@ -467,7 +467,7 @@ export async function runBootstrap(deps: BootstrapDeps, o: BootstrapOptions, q: 
     }
     return result;
   } catch (e) {
-    if (e instanceof BootstrapDeclined && !undo.pending) throw e;
+    // Nothing exists yet: an interrupt (a prompt it cut short included) says so; anything else as it is.
     if (!undo.pending) throw aborted() ? interruptedError() : e;
     step('Rolling back');
     throw rolledBack(e, await undo.run(), aborted());
