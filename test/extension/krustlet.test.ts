@@ -297,7 +297,7 @@ suite('Krustlet view and commands against a real control plane', function () {
       await main.deactivate();
       assert.equal(await again, undefined);
       assert.equal(readFileSync(out, 'utf8'), 'the previous file\n', 'restored from its backup');
-      assert.deepEqual(readdirSync(dir).sort(), ['both.kubeconfig', 'bootstrap.conf'], 'no backup left');
+      assert.deepEqual(readdirSync(dir).sort(), ['bootstrap.conf', 'both.kubeconfig'], 'no backup left');
       assert.deepEqual((await admin.listTokens()).map((t) => t.id).sort(), before);
     } finally {
       proxy.reset();
