@@ -4,17 +4,22 @@ import { formatAge, shortSignerName } from '../core/csr/format';
 import { reviewReasons, summarizeRequest } from '../core/csr/summary';
 import { KrustletError } from '../core/errors';
 import type { CsrInfo, CsrReview } from '../core/types';
+import { csrPrune } from './prune';
 import { type CliIO, CLUSTER_HELP, CLUSTER_OPTIONS, type CommandGroup, connectFrom, groupHelp, parse, printJson, table } from './common';
 
 const HELP = `Usage: krustlet-bootstrap csr list [--json] [review options] [options]
        krustlet-bootstrap csr review NAME [--json] [review options] [options]
        krustlet-bootstrap csr approve NAME... [--force] [review options] [options]
        krustlet-bootstrap csr deny NAME... [--message TEXT] [options]
+       krustlet-bootstrap csr prune [--older-than 1h] [--include-pending] [--dry-run] [--json] [options]
 
 list     the CertificateSigningRequests, pending first, with each one's review verdict
 review   decode a CSR's request and check it as a careful approver would (pass / warn / fail, with reasons)
 approve  approve after the review; a request whose review fails is refused unless --force
 deny     deny (the requester must create a new CSR)
+prune    delete decided (approved, issued, denied) and failed CSRs decided at least --older-than ago
+         (default 1h, as the cluster's csrcleaner; 0 = all); pending ones only with --include-pending.
+         Lists them, then deletes exactly those (one changed since it was listed is kept)
 
 Review options:
   --expect-hostname NAME    a hostname you are joining (repeatable); others are flagged
@@ -25,6 +30,7 @@ Options:
   --json               list, review: machine-readable output
   --force              approve: approve even when the review fails
   --message TEXT       approve, deny: the message recorded on the condition
+  --older-than DURATION, --include-pending, --dry-run   prune (see above)
 ${CLUSTER_HELP}
 `;
 
@@ -172,6 +178,7 @@ export const csrCommand: CommandGroup = {
       return 0;
     }
     if (sub === 'approve') return approve(rest, io);
+    if (sub === 'prune') return csrPrune(rest, io, HELP);
     if (sub === 'deny') {
       const { values, positionals } = parse(rest, { ...CLUSTER_OPTIONS, message: { type: 'string' } }, 'csr', true);
       if (values.help) return io.stdout(HELP), 0;
@@ -183,6 +190,6 @@ export const csrCommand: CommandGroup = {
       }
       return 0;
     }
-    throw new KrustletError('invalid-argument', `Unknown csr command '${sub.slice(0, 40)}'.`, 'Use `csr list`, `csr review NAME`, `csr approve NAME` or `csr deny NAME`.');
+    throw new KrustletError('invalid-argument', `Unknown csr command '${sub.slice(0, 40)}'.`, 'Use `csr list`, `csr review NAME`, `csr approve NAME`, `csr deny NAME` or `csr prune`.');
   },
 };

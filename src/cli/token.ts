@@ -4,6 +4,7 @@ import { isKrustletError, KrustletError } from '../core/errors';
 import { caCertHashesFromData, joinCommand } from '../core/join';
 import { formatToken, formatTtl, KUBEADM_TTL_SECONDS, maskToken, parseList, parseTtl, pinnedNodeName, rfc3339, tokenIdOfUser } from '../core/token';
 import { createToken } from '../core/tokenCreate';
+import { tokenPrune } from './prune';
 import type { CsrInfo, TokenInfo } from '../core/types';
 import { CLUSTER_HELP, CLUSTER_OPTIONS, type CliIO, type CommandGroup, connectFrom, groupHelp, parse, printJson, stderrLogger, table } from './common';
 
@@ -12,12 +13,15 @@ const HELP = `Usage: krustlet-bootstrap token create [--ttl 24h] [--description 
                                       [--print-join-command | --print-token] [--json] [options]
        krustlet-bootstrap token list [--show-secrets] [--json] [options]
        krustlet-bootstrap token delete ID|TOKEN... [options]
+       krustlet-bootstrap token prune [--dry-run] [--json] [options]
 
 create   a bootstrap token (Secret kube-system/bootstrap-token-<id>) with kubeadm's defaults; no file is
          written. The token is not printed unless --print-join-command or --print-token asks.
 list     the bootstrap tokens in kube-system with kubeadm's columns, the node a token is pinned to and
          the CSRs made with it (secrets are masked unless --show-secrets)
 delete   delete tokens by id (abcdef) or whole token
+prune    delete the expired tokens (they stay when the cluster's tokencleaner is off): lists them, then
+         deletes exactly those (a token changed since it was listed is kept)
 
 Options:
   --ttl DURATION          create: lifetime, e.g. 1h, 90m, 24h; 0 = never expires (default: 24h)
@@ -29,7 +33,8 @@ Options:
   --print-join-command    create: print only \`kubeadm join <host:port> --token … --discovery-token-ca-cert-hash sha256:…\`
   --print-token           create: also print the token (it is a credential)
   --show-secrets          list: show whole tokens (they are credentials)
-  --json                  create, list: machine-readable output
+  --dry-run               prune: only list what would be deleted
+  --json                  create, list, prune: machine-readable output
 ${CLUSTER_HELP}
 `;
 
@@ -193,6 +198,7 @@ export const tokenCommand: CommandGroup = {
     if (helped !== undefined) return helped;
     if (sub === 'create') return create(args.slice(1), io);
     if (sub === 'list') return list(args.slice(1), io);
+    if (sub === 'prune') return tokenPrune(args.slice(1), io, HELP);
     if (sub === 'delete') {
       const { values, positionals } = parse(args.slice(1), { ...CLUSTER_OPTIONS }, 'token', true);
       if (values.help) return io.stdout(HELP), 0;
@@ -204,6 +210,6 @@ export const tokenCommand: CommandGroup = {
       }
       return 0;
     }
-    throw new KrustletError('invalid-argument', `Unknown token command '${sub.slice(0, 40)}'.`, 'Use `token create`, `token list` or `token delete ID`.');
+    throw new KrustletError('invalid-argument', `Unknown token command '${sub.slice(0, 40)}'.`, 'Use `token create`, `token list`, `token delete ID` or `token prune`.');
   },
 };

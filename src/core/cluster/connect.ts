@@ -125,8 +125,9 @@ export class Cluster {
   listTokens(opts?: ListTokensOptions): Promise<TokenInfo[]> {
     return listTokens(this.transport, opts);
   }
-  deleteToken(idOrToken: string): Promise<{ id: string; secretName: string }> {
-    return deleteToken(this.transport, idOrToken);
+  /** `resourceVersion`: delete only that version of the Secret (a 'conflict' error if it changed). */
+  deleteToken(idOrToken: string, resourceVersion?: string): Promise<{ id: string; secretName: string }> {
+    return deleteToken(this.transport, idOrToken, resourceVersion);
   }
 
   // CSRs
@@ -147,8 +148,9 @@ export class Cluster {
   denyCsr(name: string, reason?: string, message?: string, known?: CsrInfo): Promise<CsrInfo> {
     return denyCsr(this.transport, name, reason, message, known);
   }
-  deleteCsr(name: string): Promise<void> {
-    return deleteCsr(this.transport, name);
+  /** `exactly`: delete only that object (uid, resourceVersion as listed; a 'conflict' error if it changed). */
+  deleteCsr(name: string, exactly?: { uid?: string; resourceVersion?: string }): Promise<void> {
+    return deleteCsr(this.transport, name, exactly);
   }
   createCsr(opts: CreateCsrOptions): Promise<CsrInfo> {
     return createCsr(this.transport, opts);

@@ -182,9 +182,11 @@ export function denyCsr(t: Transport, name: string, reason = 'KrustletBootstrapD
   return decide(t, name, 'Denied', reason, message, known);
 }
 
-export async function deleteCsr(t: Transport, name: string): Promise<void> {
+/** Deletes a CSR; with `exactly` (uid and resourceVersion as listed) the server refuses (409) when it is not that object any more. */
+export async function deleteCsr(t: Transport, name: string, exactly?: { uid?: string; resourceVersion?: string }): Promise<void> {
   try {
-    await t.request('DELETE', `${CSR_PATH}/${encodeURIComponent(name)}`);
+    const body = exactly ? { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: exactly } : undefined;
+    await t.request('DELETE', `${CSR_PATH}/${encodeURIComponent(name)}`, body ? { body } : {});
   } catch (e) {
     if (isKrustletError(e, 'not-found')) throw notFound(name);
     throw e;

@@ -67,11 +67,13 @@ export async function listTokens(t: Transport, opts: ListTokensOptions = {}): Pr
     .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0) || a.id.localeCompare(b.id));
 }
 
-export async function deleteToken(t: Transport, idOrToken: string): Promise<{ id: string; secretName: string }> {
+/** With `resourceVersion` (as listed), the server refuses (409) when the Secret changed since. */
+export async function deleteToken(t: Transport, idOrToken: string, resourceVersion?: string): Promise<{ id: string; secretName: string }> {
   const id = tokenIdOf(idOrToken);
   const secretName = secretNameFor(id);
   try {
-    await t.request('DELETE', `${SECRETS}/${secretName}`);
+    const body = resourceVersion ? { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { resourceVersion } } : undefined;
+    await t.request('DELETE', `${SECRETS}/${secretName}`, body ? { body } : {});
   } catch (e) {
     if (isKrustletError(e, 'not-found')) {
       throw new KrustletError('not-found', `Bootstrap token '${id}' does not exist (no Secret ${TOKEN_NAMESPACE}/${secretName}).`, undefined, { fix: { kind: 'list', data: { what: 'tokens' } } });
