@@ -334,6 +334,7 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
     assert.equal(stopped, true);
     const end = await runObj.whenPhase('stopped', 'failed');
     assert.equal(end.phase, 'stopped', said(end));
+    // Stop sends SIGINT, which the real agent handles once its node runs: a graceful exit 0
     assert.equal(runObj.model.facts.agent.exitCode, 0);
   });
 
@@ -349,11 +350,12 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
       // it registers its Node (Ready, briefly) and then fails to listen, like the real agent
       const p = await r.run.whenPhase('failed', 'stopped');
       assert.equal(p.phase, 'failed', said(p));
-      assert.equal(p.failure?.exitCode, 1);
-      assert.match(p.failure?.reason ?? '', /exited with code 1: The port is in use/);
+      // warp panics when it cannot bind: exit code 101, like the real agent
+      assert.equal(p.failure?.exitCode, 101);
+      assert.match(p.failure?.reason ?? '', /^The agent panicked \(exit code 101\): The port is in use/);
       assert.ok(p.failure?.tail?.some((l) => l.includes(`error binding to 127.0.0.1:${port}`)), p.failure?.tail?.join('\n'));
       assert.match(r.statusBarItem.text, /^\$\(error\) Krustlet: failed at /);
-      await until('the failure notification', () => rec.asked.find((a) => a.kind === 'error' && /port is in use/.test(a.message)));
+      await until('the failure notification', () => rec.asked.find((a) => a.kind === 'error' && /port is in use.*Last output: “panicked: error binding to/.test(a.message)));
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
     }

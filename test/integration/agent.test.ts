@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runAgentChecks, type AgentCheckFinding } from '../../src/core/agent/checks';
 import { buildAgentCommandLine, type AgentHost, type AgentOptions } from '../../src/core/agent/commandLine';
-import { summaryText } from '../../src/core/agent/present';
+import { lastErrorLines, summaryText } from '../../src/core/agent/present';
 import { applyJoinEvent, deriveJoinProgress, initialJoinFacts, JoinProgressModel } from '../../src/core/agent/progress';
 import { watchFiles, watchNode } from '../../src/core/agent/watch';
 import { fixedAnswers, runBootstrap } from '../../src/core/bootstrap';
@@ -83,7 +83,8 @@ void test('pre-start checks before the first run: all clear against the real clu
 });
 
 void test('the stand-in joins: client CSR auto-approved, kubeconfig, serving CSR pending, approve, cert+key 0600, Node Ready', async () => {
-  const cl = buildAgentCommandLine(options(), host());
+  // RUST_LOG unset (empty): like the real agent, nothing but ERROR lines on stderr — the progress needs none.
+  const cl = buildAgentCommandLine(options({ env: { RUST_LOG: '' } }), host());
   const r = cl.resolved;
   // The progress model, fed only by real event sources: files (fs.watch), CSRs (informer), the Node (informer), the process.
   const model = new JoinProgressModel(r);
@@ -169,13 +170,44 @@ void test('the stand-in joins: client CSR auto-approved, kubeconfig, serving CSR
     assert.equal(nodeObj.status?.addresses?.find((a) => a.type === 'InternalIP')?.address, '127.0.0.1');
   } finally {
     model.apply({ type: 'agentStopRequested' });
-    const exit = await agent.stop('SIGTERM');
+    // SIGINT, the signal the real agent handles once its node runs (kubelet.rs start_signal_task): exit 0.
+    const exit = await agent.stop('SIGINT');
     files.dispose();
     csrs.dispose();
     node.dispose();
-    assert.equal(exit.code, 0, agent.lines.slice(-10).join('\n'));
+    assert.deepEqual(exit, { code: 0, signal: null }, agent.lines.slice(-10).join('\n'));
   }
   assert.equal(model.progress.phase, 'stopped');
+  // Its whole output: the stand-in's marker and the two BOOTSTRAP prints; no log line at all (RUST_LOG unset).
+  assert.deepEqual(agent.lines, [
+    'krustlet-wasi (stand-in for tests; simulated)',
+    `BOOTSTRAP: TLS certificate requires manual approval. Run kubectl certificate approve ${HOSTNAME}-tls`,
+    'BOOTSTRAP: received TLS certificate approval: continuing',
+  ]);
+});
+
+void test('signals like the real agent: SIGTERM kills it by the signal; SIGINT is handled only once the node runs (exit 0)', async () => {
+  // The kubeconfig and serving cert exist from the join: it goes straight to the node. RUST_LOG=kubelet=debug
+  // gives the node updater's first "Updating node" line: from then on its SIGINT handler is installed.
+  const debug = buildAgentCommandLine(options({ env: { RUST_LOG: 'kubelet=debug' } }), host());
+  const a = runAgent(debug);
+  const updating = await a.waitForLine(/kubelet::node: Updating node/);
+  // tracing-subscriber 0.2: ANSI colours even into a pipe, the span with its fields, the target.
+  // eslint-disable-next-line no-control-regex
+  assert.match(updating, /^\x1b\[2m\w{3} \d\d \d\d:\d\d:\d\d\.\d{3}\x1b\[0m \x1b\[34mDEBUG\x1b\[0m \x1b\[1mupdate\x1b\[0m\x1b\[1m\{\x1b\[0mnode_name="standin-host"/);
+  assert.deepEqual(await a.stop('SIGTERM'), { code: null, signal: 'SIGTERM' }, a.lines.join('\n'));
+
+  const b = runAgent(debug);
+  await b.waitForLine(/kubelet::node: Updating node/);
+  assert.deepEqual(await b.stop('SIGINT'), { code: 0, signal: null }, b.lines.join('\n'));
+  assert.ok(b.lines.some((l) => /WARN.*kubelet::kubelet: Caught keyboard interrupt\.$/.test(l)), b.lines.join('\n'));
+
+  // Before its node runs (here: waiting for its serving CSR), SIGINT has no handler yet: killed by the signal.
+  const waiting = buildAgentCommandLine(options({ env: { RUST_LOG: '' }, certFile: join(work, 'sig', 'k.crt'), privateKeyFile: join(work, 'sig', 'k.key'), hostname: 'Sig-Host' }), host());
+  const c = runAgent(waiting);
+  await c.waitForLine(/^BOOTSTRAP: TLS certificate requires manual approval/);
+  assert.deepEqual(await c.stop('SIGINT'), { code: null, signal: 'SIGINT' }, c.lines.join('\n'));
+  await cluster.deleteCsr('Sig-Host-tls');
 });
 
 void test('checks after the run: kubeconfig exists (bootstrap skipped), stale serving CSR when the cert is gone', async () => {
@@ -193,8 +225,9 @@ void test('a stale serving CSR makes the agent fail like the real one (no 409 ha
   const cl = buildAgentCommandLine(options({ certFile: join(work, 'other', 'k.crt'), privateKeyFile: join(work, 'other', 'k.key') }), host());
   const agent = runAgent(cl);
   const exit = await agent.exited;
-  assert.notEqual(exit.code, 0);
-  assert.match(agent.lines.join('\n'), /already exists/);
+  // bootstrap_tls: `csrs.create(..).await?` — the kube::Error returned from main: `Error: …`, exit 1.
+  assert.deepEqual(exit, { code: 1, signal: null });
+  assert.match(agent.lines.join('\n'), new RegExp(`^Error: ApiError: certificatesigningrequests\\.certificates\\.k8s\\.io "${HOSTNAME}-tls" already exists: AlreadyExists \\(ErrorResponse \\{`, 'm'));
   let facts = initialJoinFacts(cl.resolved);
   facts = applyJoinEvent(facts, { type: 'agentStarted' });
   for (const line of agent.lines) facts = applyJoinEvent(facts, { type: 'agentOutput', line });
@@ -212,9 +245,10 @@ void test('port in use: the agent exits non-zero with a clear message, and progr
     const cl = buildAgentCommandLine(options(), host());
     const agent = runAgent(cl);
     const exit = await agent.exited;
-    assert.notEqual(exit.code, 0);
+    // warp panics when it cannot bind (webserver/mod.rs start → warp::serve(..).run): Rust's exit code 101.
+    assert.deepEqual(exit, { code: 101, signal: null });
     const text = agent.lines.join('\n');
-    assert.match(text, new RegExp(`error binding to 127\\.0\\.0\\.1:${port}: Address already in use`));
+    assert.match(text, new RegExp(`^thread 'main' panicked at \\S+/warp-0\\.3\\.2/src/server\\.rs:107:13:\nerror binding to 127\\.0\\.0\\.1:${port}: error creating server listener: Address already in use \\(os error 98\\)$`, 'm'));
     let facts = initialJoinFacts(cl.resolved);
     facts = applyJoinEvent(facts, { type: 'agentStarted' });
     for (const line of agent.lines) facts = applyJoinEvent(facts, { type: 'agentOutput', line });
@@ -222,8 +256,9 @@ void test('port in use: the agent exits non-zero with a clear message, and progr
     facts = applyJoinEvent(facts, { type: 'agentExited', exitCode: exit.code ?? undefined });
     const p = deriveJoinProgress(facts);
     assert.equal(p.phase, 'failed');
-    assert.match(p.failure?.reason ?? '', /exited with code 1: The port is in use/);
+    assert.match(p.failure?.reason ?? '', /^The agent panicked \(exit code 101\): The port is in use\./);
     assert.ok(p.failure?.tail?.some((l) => l.includes('error binding to')));
+    assert.deepEqual(lastErrorLines(p.failure?.tail ?? []), [`panicked: error binding to 127.0.0.1:${port}: error creating server listener: Address already in use (os error 98)`]);
   } finally {
     await new Promise<void>((resolve) => blocker.close(() => resolve()));
   }

@@ -44,7 +44,7 @@ void test('each phase has one text, one icon and one status bar line, and the st
     [pending, 'awaiting approval', 'bell-dot', 'Serving CSR Box-tls awaits approval', 'Krustlet: Approve Box-tls'],
     [ready, 'Ready', 'pass-filled', 'Node box Ready', 'Krustlet: box Ready'],
     [[...ready, { type: 'agentStopRequested' }, { type: 'agentExited', signal: 'SIGINT' }], 'stopped (was Ready)', 'debug-stop', 'Agent stopped (node box was Ready)', 'Krustlet: agent stopped'],
-    [[...started, { type: 'agentExited', exitCode: 101 }], 'failed: agent exited with code 101', 'error', 'Failed at "Serving CSR requested": The agent exited with code 101.', 'Krustlet: failed at Serving CSR requested'],
+    [[...started, { type: 'agentExited', exitCode: 101 }], 'failed: agent panicked (exit code 101)', 'error', 'Failed at "Serving CSR requested": The agent panicked (exit code 101).', 'Krustlet: failed at Serving CSR requested'],
   ];
   for (const [events, text, icon, summary, bar] of cases) {
     const p = progress(events);
@@ -79,12 +79,12 @@ void test('the current step is marked with the arrow everywhere, a failed one wi
 void test('failure texts: the log line, the notification and the tooltip say where, why and what to do', () => {
   const p = progress([...ready.slice(0, -1), { type: 'agentOutput', line: "thread 'main' panicked at 'error binding to 0.0.0.0:3000: error creating server listener: Address already in use (os error 98)', src/server.rs:1:1" }, { type: 'agentExited', exitCode: 101 }]);
   assert.equal(p.phase, 'failed');
-  assert.match(failureText(p) ?? '', /^Agent join failed at "Node registered \/ Ready": The agent exited with code 101: The port is in use\. Stop/);
-  assert.match(failureNotice(p) ?? '', /^Krustlet agent: The agent exited with code 101: The port is in use\./);
-  // the reason itself, not only the log: the agent's last error line is in the notification
-  assert.match(failureNotice(p) ?? '', /Last output: “thread 'main' panicked at 'error binding to 0\.0\.0\.0:3000/);
+  assert.match(failureText(p) ?? '', /^Agent join failed at "Node registered \/ Ready": The agent panicked \(exit code 101\): The port is in use\. Stop/);
+  assert.match(failureNotice(p) ?? '', /^Krustlet agent: The agent panicked \(exit code 101\): The port is in use\./);
+  // the reason itself, not only the log: the panic's message is in the notification
+  assert.match(failureNotice(p) ?? '', /Last output: “panicked: error binding to 0\.0\.0\.0:3000/);
   const md = progressMarkdown(p, names);
-  assert.match(md, /\*\*The agent exited with code 101: The port is in use\\\.\*\*/);
+  assert.match(md, /\*\*The agent panicked \\\(exit code 101\\\): The port is in use\\\.\*\*/);
   assert.match(md, /```text\nthread 'main' panicked/);
   assert.equal(failureText(progress(pending)), undefined);
 });

@@ -11,7 +11,7 @@ import {
   type JoinStepId,
   type StepState,
 } from '../../src/core/agent/progress';
-import { summaryText } from '../../src/core/agent/present';
+import { failureNotice, lastErrorLines, phaseText, summaryText } from '../../src/core/agent/present';
 
 const names = { clientCsrName: 'box', servingCsrName: 'Box-tls', nodeName: 'box' };
 
@@ -94,32 +94,74 @@ void test('the active step is marked while the agent runs', () => {
   assert.equal(deriveJoinProgress(f).steps.find((x) => x.id === 'clientCsrApproved')?.detail, 'box: pending');
 });
 
-void test('agent exits non-zero: failure where it stopped, with code, reason and tail', () => {
+/** The real agent's panic when warp cannot bind (Rust ≥ 1.73 shape), exit code 101. */
+const BIND_PANIC = [
+  "thread 'main' panicked at /home/u/.cargo/registry/src/index.crates.io-6f17d22bba15001f/warp-0.3.2/src/server.rs:107:13:",
+  'error binding to 0.0.0.0:3000: error creating server listener: Address already in use (os error 98)',
+  'note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace',
+];
+
+void test('agent panics (exit 101): failure where it stopped, "panicked", the reason, the panic message and the tail', () => {
   const f = run([
     ...happy.slice(0, 3),
     { type: 'agentOutput', line: 'krustlet-wasi (stand-in for tests; simulated)' },
-    { type: 'agentOutput', line: 'Error: error binding to 0.0.0.0:3000: Address already in use (os error 98)' },
+    ...BIND_PANIC.map((line): JoinEvent => ({ type: 'agentOutput', line })),
     { type: 'file', file: 'kubeconfig', exists: true },
     { type: 'file', file: 'certFile', exists: true },
     { type: 'file', file: 'privateKeyFile', exists: true },
-    { type: 'agentExited', exitCode: 1 },
+    { type: 'agentExited', exitCode: 101 },
   ]);
   const p = deriveJoinProgress(f);
   assert.equal(p.phase, 'failed');
   assert.equal(p.failure?.step, 'nodeReady');
-  assert.equal(p.failure?.exitCode, 1);
-  assert.match(p.failure?.reason ?? '', /exited with code 1: The port is in use/);
+  assert.equal(p.failure?.exitCode, 101);
+  assert.equal(p.failure?.reason, 'The agent panicked (exit code 101): The port is in use.');
   assert.match(p.failure?.hint ?? '', /another port/);
-  assert.deepEqual(p.failure?.tail?.slice(-1), ['Error: error binding to 0.0.0.0:3000: Address already in use (os error 98)']);
+  assert.deepEqual(p.failure?.tail?.slice(-3), BIND_PANIC);
   assert.equal(states(f).nodeReady, 'failed');
+  assert.equal(phaseText(p), 'failed: agent panicked (exit code 101)');
+  assert.deepEqual(lastErrorLines(p.failure?.tail ?? []), ['panicked: error binding to 0.0.0.0:3000: error creating server listener: Address already in use (os error 98)']);
+  assert.match(failureNotice(p) ?? '', /Last output: “panicked: error binding to 0\.0\.0\.0:3000: .*Address already in use/);
+});
+
+void test('a panic without a known cause quotes its message; the pre-1.73 panic shape is read too', () => {
+  let f = run([
+    ...happy.slice(0, 3),
+    { type: 'agentOutput', line: "thread 'main' panicked at crates/kubelet/src/node/mod.rs:297:14:" },
+    { type: 'agentOutput', line: 'Could not update lease: Api(ErrorResponse { status: "Failure", message: "leases.coordination.k8s.io \\"box\\" not found", reason: "NotFound", code: 404 })' },
+    { type: 'agentExited', exitCode: 101 },
+  ]);
+  assert.match(deriveJoinProgress(f).failure?.reason ?? '', /^The agent panicked \(exit code 101\): “Could not update lease: Api\(ErrorResponse/);
+  f = run([...happy.slice(0, 3), { type: 'agentOutput', line: "thread 'main' panicked at 'something odd', src/x.rs:1:2" }, { type: 'agentExited', exitCode: 101 }]);
+  const p = deriveJoinProgress(f);
+  assert.equal(p.failure?.step, 'clientCsrApproved');
+  assert.equal(p.failure?.reason, 'The agent panicked (exit code 101): “something odd”');
 });
 
 void test('agent exits early without a recognisable reason: still a failure with the tail', () => {
-  const f = run([...happy.slice(0, 3), { type: 'agentOutput', line: 'thread main panicked' }, { type: 'agentExited', exitCode: 101 }]);
+  const f = run([...happy.slice(0, 3), { type: 'agentOutput', line: 'Error: something else' }, { type: 'agentExited', exitCode: 1 }]);
   const p = deriveJoinProgress(f);
   assert.equal(p.failure?.step, 'clientCsrApproved');
-  assert.equal(p.failure?.reason, 'The agent exited with code 101.');
-  assert.deepEqual(p.failure?.tail, ['thread main panicked']);
+  assert.equal(p.failure?.reason, 'The agent exited with code 1.');
+  assert.deepEqual(p.failure?.tail, ['Error: something else']);
+});
+
+void test('killed by a signal: SIGKILL/SIGSEGV are failures (with the signal); SIGTERM/SIGHUP/SIGINT from elsewhere are a stop', () => {
+  let p = deriveJoinProgress(run([...happy.slice(0, 3), { type: 'agentExited', signal: 'SIGKILL' }]));
+  assert.equal(p.phase, 'failed');
+  assert.equal(p.failure?.reason, 'The agent was killed by signal SIGKILL.');
+  assert.equal(p.failure?.signal, 'SIGKILL');
+  assert.match(p.failure?.hint ?? '', /out-of-memory/);
+  assert.equal(phaseText(p), 'failed: agent killed by SIGKILL');
+  p = deriveJoinProgress(run([...happy.slice(0, 3), { type: 'agentExited', signal: 'SIGSEGV' }]));
+  assert.equal(p.failure?.reason, 'The agent was killed by signal SIGSEGV.');
+  for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT']) assert.equal(deriveJoinProgress(run([...happy.slice(0, 3), { type: 'agentExited', signal }])).phase, 'stopped', signal);
+});
+
+void test("the real agent's ANSI-coloured log lines are kept as plain text", () => {
+  const coloured = '\x1b[2mDec 02 01:50:00.123\x1b[0m \x1b[31mERROR\x1b[0m \x1b[1mcreate\x1b[0m\x1b[1m{\x1b[0mnode_name=box\x1b[1m}\x1b[0m: kubelet::node: Exhausted retries creating node after failed create. Not retrying';
+  const f = run([{ type: 'agentStarted' }, { type: 'agentOutput', line: coloured }]);
+  assert.deepEqual(f.tail, ['Dec 02 01:50:00.123 ERROR create{node_name=box}: kubelet::node: Exhausted retries creating node after failed create. Not retrying']);
 });
 
 void test('stopping the agent is not a failure; a later start clears the old output', () => {

@@ -7,7 +7,7 @@
  * Markdown (a MarkdownString with theme icons on renders them).
  */
 import { escapeMarkdown } from '../csr/summary';
-import { JOIN_STEPS, type JoinPhase, type JoinProgress, type JoinStep, type JoinStepId, type StepState } from './progress';
+import { JOIN_STEPS, PANIC_EXIT_CODE, panicMessage, type JoinPhase, type JoinProgress, type JoinStep, type JoinStepId, type StepState } from './progress';
 
 /** A codicon id and an optional theme colour id (`new vscode.ThemeIcon(id, new vscode.ThemeColor(color))`). */
 export interface IconSpec {
@@ -85,7 +85,9 @@ export function phaseText(p: JoinProgress): string {
       return 'Ready';
     case 'failed': {
       const f = p.failure;
+      if (f?.exitCode === PANIC_EXIT_CODE) return `failed: agent panicked (exit code ${f.exitCode})`;
       if (f?.exitCode !== undefined) return `failed: agent exited with code ${f.exitCode}`;
+      if (f?.signal) return `failed: agent killed by ${f.signal}`;
       return `failed: ${f?.reason ?? stepLabel(f?.step)}`;
     }
     case 'stopped':
@@ -157,6 +159,9 @@ export function failureNotice(p: JoinProgress): string | undefined {
 /** Up to two of the agent's last lines that say what went wrong (else its last line), each at most 200 characters. */
 export function lastErrorLines(tail: readonly string[]): string[] {
   const lines = tail.map((l) => l.trim()).filter(Boolean);
+  // A panic says what went wrong on the line after "thread 'main' panicked at <file>:<line>:<col>:".
+  const panicked = panicMessage(lines);
+  if (panicked) return [`panicked: ${panicked.length > 190 ? `${panicked.slice(0, 189)}…` : panicked}`];
   const errors = lines.filter((l) => /error|fail|refused|denied|panic|unauthori[sz]ed|forbidden|no such|not found|timed? ?out/i.test(l));
   const chosen = (errors.length ? errors : lines).slice(-2);
   return chosen.map((l) => (l.length > 200 ? `${l.slice(0, 199)}…` : l));

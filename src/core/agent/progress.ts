@@ -107,6 +107,31 @@ export function initialJoinFacts(r: Pick<ResolvedAgentOptions, 'clientCsrName' |
   };
 }
 
+/**
+ * The real agent's stderr carries ANSI colour codes even into a pipe (tracing-subscriber 0.2 always colours):
+ * strip them (and other control characters) so the tail, the failure notice and the patterns below see plain text.
+ */
+export function plainAgentLine(line: string): string {
+  // eslint-disable-next-line no-control-regex
+  return line.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/\x1b[@-_]/g, '').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '');
+}
+
+/**
+ * Rust's panic message in the agent's output: `thread 'main' panicked at <file>:<l>:<c>:` then the message on
+ * the next line (Rust ≥ 1.73), or `thread 'main' panicked at '<message>', <file>:<l>:<c>` (older compilers).
+ */
+export function panicMessage(tail: readonly string[]): string | undefined {
+  for (let i = tail.length - 1; i >= 0; i--) {
+    const old = /^thread '[^']*' panicked at '(.*)', \S+:\d+:\d+$/.exec(tail[i]);
+    if (old) return old[1];
+    if (/^thread '[^']*' panicked at \S+:\d+:\d+:$/.test(tail[i])) return tail[i + 1]?.trim() || undefined;
+  }
+  return undefined;
+}
+
+/** Exit code 101: the agent panicked (Rust's exit code for a panic that ends `main`). */
+export const PANIC_EXIT_CODE = 101;
+
 export const APPROVAL_REQUEST_RE = /^BOOTSTRAP: TLS certificate requires manual approval\. Run kubectl certificate approve (\S+)/;
 export const APPROVAL_RECEIVED_RE = /^BOOTSTRAP: received TLS certificate approval: continuing/;
 
@@ -121,7 +146,7 @@ export function applyJoinEvent(f: JoinFacts, e: JoinEvent): JoinFacts {
       // A new run: forget the previous process's output and exit.
       return { ...f, agent: { state: 'running', pid: e.pid, startedAt: e.at }, tail: [], approvalRequested: false };
     case 'agentOutput': {
-      const lines = e.line.split(/\r?\n/).filter((l) => l.length > 0);
+      const lines = e.line.split(/\r?\n/).map(plainAgentLine).filter((l) => l.length > 0);
       if (!lines.length) return f;
       const tail = [...f.tail, ...lines].slice(-TAIL_LINES);
       const approvalRequested = f.approvalRequested || lines.some((l) => APPROVAL_REQUEST_RE.test(l));
@@ -162,6 +187,8 @@ export interface JoinFailure {
   /** What to do about it. */
   hint?: string;
   exitCode?: number;
+  /** The signal that ended the agent, when no exit code (e.g. SIGKILL). */
+  signal?: string;
   /** Last output lines of the agent, when it exited. */
   tail?: string[];
   /** The agent still runs but will never get further (denied CSR): offer to stop it. */
@@ -183,16 +210,22 @@ export interface JoinProgress {
   unreachable?: string;
 }
 
+/** Signals that end the agent without a failure: Stop (SIGINT, the one it handles), SIGTERM/SIGHUP (a terminal closing, kill). */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 const isApproved = (s: CsrFact) => s === 'approved' || s === 'issued';
 const isDenied = (s: CsrFact) => s === 'denied' || s === 'failed';
 
 /** Recognises the agent's typical last words, to say why it stopped and what to do. */
 export function explainAgentOutput(tail: string[], f: Pick<JoinFacts, 'servingCsrName'>): { reason?: string; hint?: string } {
   const text = tail.join('\n');
-  if (/error binding to|address already in use|EADDRINUSE/i.test(text)) {
+  if (/address already in use|EADDRINUSE/i.test(text)) {
     return { reason: 'The port is in use.', hint: 'Stop whatever listens on it (another agent?) or set another port (krustlet.port / --port).' };
   }
-  if (/unable to find default IP address/i.test(text)) {
+  if (/error binding to /i.test(text)) {
+    return { reason: 'The agent cannot listen on its address.', hint: 'Set a listen address of this machine (krustlet.addr / --addr, default 0.0.0.0) and a free port.' };
+  }
+  if (/unable to find default IP address|unable to get default node IP/i.test(text)) {
     return { reason: 'The agent found no node IP.', hint: 'Set the node IP (KRUSTLET_NODE_IP / --node-ip), e.g. 172.17.0.1 for kind or 10.0.2.2 for minikube.' };
   }
   if (/already exists/i.test(text) && text.includes(f.servingCsrName)) {
@@ -278,15 +311,26 @@ export function deriveJoinProgress(f: JoinFacts): JoinProgress {
   // (its node goes NotReady).
   if (!failure && f.agent.state === 'exited' && (!done.nodeReady || (f.agent.exitCode !== undefined && f.agent.exitCode !== 0 && !f.agent.stopRequested))) {
     const a = f.agent;
-    const stopped = a.stopRequested || a.exitCode === 0 || (a.exitCode === undefined && (a.signal === 'SIGINT' || a.signal === 'SIGTERM'));
+    // The real agent handles only SIGINT (and only once its node runs); SIGTERM or SIGHUP end it by the signal
+    // itself: from someone else that is a stop too. Any other signal (SIGKILL, SIGSEGV, SIGABRT …) is a failure.
+    const stopped = a.stopRequested || a.exitCode === 0 || (a.exitCode === undefined && STOP_SIGNALS.includes(a.signal ?? ''));
     if (!stopped) {
       const why = explainAgentOutput(f.tail, f);
-      const code = a.exitCode !== undefined ? `code ${a.exitCode}` : `signal ${a.signal ?? 'unknown'}`;
+      let reason: string;
+      if (a.exitCode === PANIC_EXIT_CODE) {
+        const said = panicMessage(f.tail);
+        reason = `The agent panicked (exit code ${PANIC_EXIT_CODE})${why.reason ? `: ${why.reason}` : said ? `: “${said}”` : '.'}`;
+      } else if (a.exitCode !== undefined) {
+        reason = `The agent exited with code ${a.exitCode}${why.reason ? `: ${why.reason}` : '.'}`;
+      } else {
+        reason = `The agent was killed by signal ${a.signal ?? 'unknown'}${why.reason ? `: ${why.reason}` : '.'}`;
+      }
       failure = {
         step: firstOpen ?? 'agentRunning',
-        reason: `The agent exited with ${code}${why.reason ? `: ${why.reason}` : '.'}`,
-        hint: why.hint,
+        reason,
+        hint: why.hint ?? (a.exitCode === undefined && a.signal === 'SIGKILL' ? 'Something killed it (the kernel’s out-of-memory killer, or kill -9): see the system log.' : undefined),
         exitCode: f.agent.exitCode,
+        signal: f.agent.exitCode === undefined ? f.agent.signal : undefined,
         tail: f.tail.slice(-10),
       };
     }

@@ -117,11 +117,15 @@ export interface AgentProcessEvents {
 
 /**
  * A task execution that runs the agent as a child process (no shell) in a terminal and reports its
- * output lines and exit. Ctrl+C in the terminal sends SIGINT; closing the terminal sends SIGTERM.
+ * output lines and exit. Ctrl+C in the terminal, closing the terminal and terminating the task send SIGINT
+ * (then SIGTERM if it has not ended after STOP_GRACE_MS).
  */
 export function agentPtyExecution(cl: AgentCommandLine, cwd: string | undefined, events: AgentProcessEvents): vscode.CustomExecution {
   return new vscode.CustomExecution(() => Promise.resolve(new AgentPty(cl, cwd, events)));
 }
+
+/** How long a stopped agent may take to evict its pods and exit before it gets SIGTERM. */
+export const STOP_GRACE_MS = 10_000;
 
 class AgentPty implements vscode.Pseudoterminal {
   private readonly write = new vscode.EventEmitter<string>();
@@ -186,10 +190,19 @@ class AgentPty implements vscode.Pseudoterminal {
     }
   }
 
+  /**
+   * Stop: SIGINT, the one signal krustlet-wasi handles (kubelet.rs `start_signal_task`: once its node runs it
+   * evicts the node's pods and exits 0; before that SIGINT ends it at once). SIGTERM only if it is still
+   * running after STOP_GRACE_MS (its pod eviction waits on the cluster).
+   */
   close(): void {
-    if (this.child && !this.exited) {
+    const child = this.child;
+    if (child && !this.exited) {
       this.events.onStopRequested();
-      this.child.kill('SIGTERM');
+      child.kill('SIGINT');
+      setTimeout(() => {
+        if (!this.exited) child.kill('SIGTERM');
+      }, STOP_GRACE_MS).unref();
     }
   }
 }
