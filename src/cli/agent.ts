@@ -133,6 +133,9 @@ export const agentCommand: CommandGroup = {
         io.stdout(`Agent: ${formatCommandLine(cl)}\n`);
         if (clusterNote) io.stdout(`${clusterNote}\n`);
         io.stdout(`${formatFindings(findings)}\n`);
+        // The node-IP fix, worded for this command line: which flag, and the likely addresses.
+        const nodeIp = findings.find((f) => f.fix?.id === 'pick-node-ip' && f.severity === 'error');
+        if (nodeIp?.fix?.choices) io.stdout(`      pass --node-ip ADDRESS, e.g. ${nodeIp.fix.choices.map((c) => `${c.address} (${c.label})`).join(', ')}\n`);
         const problems = problemsOf(findings);
         io.stdout(problems.length ? `${problems.length} problem(s) to look at before starting the agent.\n` : 'Ready to start the agent.\n');
       }

@@ -264,6 +264,31 @@ void test('port in use: the agent exits non-zero with a clear message, and progr
   }
 });
 
+void test('default node IP like the real agent: a hostname with only loopback addresses, or none, panics (exit 101) before any CSR; the pre-start check said so', async () => {
+  for (const [hostname, said] of [
+    ['localhost', 'unable to find default IP address for node. Please specify a node IP manually'],
+    ['nowhere-at-all.invalid', 'failed to lookup address information: Name or service not known'],
+  ] as const) {
+    const cl = buildAgentCommandLine(options({ hostname, nodeIp: undefined, env: { RUST_LOG: '' } }), host());
+    const findings = await runAgentChecks(cl.resolved, { cluster });
+    const check = byId(findings, 'node-ip')[0];
+    assert.equal(check.severity, 'error', `${hostname}: ${check.message}`);
+    assert.equal(check.fix?.id, 'pick-node-ip');
+    assert.match(check.message, /--node-ip/);
+    const agent = runAgent(cl);
+    const exit = await agent.exited;
+    assert.deepEqual(exit, { code: 101, signal: null }, agent.lines.join('\n'));
+    assert.deepEqual(agent.lines.slice(1, 3), ["thread 'main' panicked at crates/kubelet/src/config.rs:188:55:", `unable to get default node IP: ${said}`]);
+    // nothing was asked of the cluster
+    await assert.rejects(cluster.getCsr(hostname.toLowerCase()), /does not exist/);
+    let facts = applyJoinEvent(initialJoinFacts(cl.resolved), { type: 'agentStarted' });
+    for (const line of agent.lines) facts = applyJoinEvent(facts, { type: 'agentOutput', line });
+    const p = deriveJoinProgress(applyJoinEvent(facts, { type: 'agentExited', exitCode: exit.code ?? undefined }));
+    assert.equal(p.failure?.reason, 'The agent panicked (exit code 101): The agent found no node IP.');
+    assert.match(p.failure?.hint ?? '', /--node-ip/);
+  }
+});
+
 async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';

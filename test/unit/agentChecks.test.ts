@@ -10,6 +10,7 @@ import {
   nodeIpChoices,
   problemsOf,
   runAgentChecks,
+  unusableNodeIpReason,
   type AgentCheckCluster,
   type AgentCheckDeps,
   type AgentCheckFinding,
@@ -189,8 +190,27 @@ void test('no node IP and the hostname does not resolve → offer kind, minikube
   assert.deepEqual(f.fix?.choices?.map((c) => c.address), ['172.17.0.1', '10.0.2.2', '192.0.2.10']);
   const given = one(await runAgentChecks(resolveAgentOptions(opts({ nodeIp: '10.0.2.2' }), host()), deps({ resolveHost: () => Promise.reject(new Error('x')) })), 'node-ip');
   assert.equal(given.severity, 'ok');
-  const loop = one(await runAgentChecks(resolveAgentOptions(opts(), host()), deps({ resolveHost: () => Promise.resolve(['127.0.1.1']) })), 'node-ip');
-  assert.equal(loop.severity, 'info');
+});
+
+void test('no node IP and the hostname resolves only to addresses the agent never picks (loopback, multicast, unspecified, other family) → error, fix --node-ip', async () => {
+  // A stock Debian host: hostname → 127.0.1.1 (and ::1). The real agent panics at once (config.rs default_node_ip).
+  const loop = one(await runAgentChecks(resolveAgentOptions(opts(), host()), deps({ resolveHost: () => Promise.resolve(['127.0.1.1', '::1']) })), 'node-ip');
+  assert.equal(loop.severity, 'error');
+  assert.equal(loop.fix?.id, 'pick-node-ip');
+  assert.match(loop.message, /resolves only to 127\.0\.1\.1 \(loopback\), ::1 \(loopback\), which the agent never picks/);
+  assert.match(loop.message, /--node-ip \/ KRUSTLET_NODE_IP/);
+  for (const [addrs, why] of [[['224.0.0.251'], 'multicast'], [['0.0.0.0'], 'unspecified'], [['2001:db8::5'], 'not IPv4 like the listen address 0.0.0.0']] as const) {
+    const f = one(await runAgentChecks(resolveAgentOptions(opts(), host()), deps({ resolveHost: () => Promise.resolve([...addrs]) })), 'node-ip');
+    assert.equal(f.severity, 'error', why);
+    assert.ok(f.message.includes(`(${why})`), f.message);
+  }
+  // the first usable one is what the agent takes, loopback first or not; with --addr :: only IPv6 counts
+  const mixed = one(await runAgentChecks(resolveAgentOptions(opts(), host()), deps({ resolveHost: () => Promise.resolve(['127.0.1.1', '2001:db8::5', '192.0.2.7']) })), 'node-ip');
+  assert.equal(mixed.severity, 'ok');
+  assert.match(mixed.message, /resolves to 192\.0\.2\.7,/);
+  const v6 = one(await runAgentChecks(resolveAgentOptions(opts({ addr: '::' }), host()), deps({ resolveHost: () => Promise.resolve(['192.0.2.7', '2001:db8::5']) })), 'node-ip');
+  assert.match(v6.message, /resolves to 2001:db8::5,/);
+  assert.equal(unusableNodeIpReason('10.0.2.2', '0.0.0.0'), undefined);
   assert.deepEqual(nodeIpChoices([{ address: '172.17.0.1', iface: 'docker0' }]).length, 2);
 });
 

@@ -6,6 +6,7 @@
  */
 import { constants as fsc, promises as fs } from 'node:fs';
 import { lookup } from 'node:dns/promises';
+import { isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { delimiter, dirname, join, sep } from 'node:path';
 import { describeError, isKrustletError } from '../errors';
@@ -326,6 +327,21 @@ async function checkCsrs(r: ResolvedAgentOptions, kubeconfigExists: boolean, cer
   return out;
 }
 
+/** Why krustlet-wasi would not take this address as its default node IP (config.rs `default_node_ip`), if it would not. */
+export function unusableNodeIpReason(ip: string, listenAddr: string): string | undefined {
+  const v6 = isIPv6(ip);
+  if (v6 ? /^(0{0,4}:){2,7}0{0,3}1$|^::1$/.test(ip) : ip.startsWith('127.')) return 'loopback';
+  if (v6 ? /^ff/i.test(ip) : Number(ip.split('.')[0]) >= 224 && Number(ip.split('.')[0]) <= 239) return 'multicast';
+  if (v6 ? /^[0:]+$/.test(ip) : ip === '0.0.0.0') return 'unspecified';
+  if (v6 !== isIPv6(listenAddr)) return `not ${isIPv6(listenAddr) ? 'IPv6' : 'IPv4'} like the listen address ${listenAddr}`;
+  return undefined;
+}
+
+/**
+ * Without --node-ip the real agent takes the first address of its hostname that is not loopback, multicast or
+ * unspecified and has --addr's family, and panics (exit 101) when there is none — a stock Debian host, whose
+ * hostname resolves to 127.0.1.1, fails at once. So a hostname with only such addresses is an error here.
+ */
 async function checkNodeIp(r: ResolvedAgentOptions, deps: AgentCheckDeps): Promise<AgentCheckFinding> {
   if (r.nodeIp) return ok('node-ip', `Node IP ${r.nodeIp} (${r.sources.nodeIp === 'env' ? 'from KRUSTLET_NODE_IP' : 'given'}).`);
   let addrs: string[];
@@ -335,21 +351,24 @@ async function checkNodeIp(r: ResolvedAgentOptions, deps: AgentCheckDeps): Promi
     addrs = [];
   }
   const choices = nodeIpChoices((deps.interfaceAddresses ?? defaultInterfaceAddresses)());
+  const fix: AgentFix = { id: 'pick-node-ip', label: 'Pick Node IP…', choices };
+  const setIt = 'Set the node IP (--node-ip / KRUSTLET_NODE_IP) to the address the cluster reaches this machine on.';
   if (addrs.length === 0) {
     return {
       id: 'node-ip',
       severity: 'error',
-      message: `No node IP is set and the hostname '${r.hostname}' does not resolve, so the agent would stop with "unable to find default IP address". Pick the address the cluster reaches this machine on.`,
-      fix: { id: 'pick-node-ip', label: 'Pick Node IP…', choices },
+      message: `No node IP is set and the hostname '${r.hostname}' does not resolve, so the agent would stop at once ("unable to get default node IP: failed to lookup address information"). ${setIt}`,
+      fix,
     };
   }
-  const ip = addrs.find((a) => !a.includes(':')) ?? addrs[0];
-  if (ip.startsWith('127.') || ip === '::1') {
+  const ip = addrs.find((a) => !unusableNodeIpReason(a, r.addr));
+  if (!ip) {
+    const why = addrs.map((a) => `${a} (${unusableNodeIpReason(a, r.addr)})`).join(', ');
     return {
       id: 'node-ip',
-      severity: 'info',
-      message: `No node IP is set; '${r.hostname}' resolves to ${ip} (loopback): fine when the cluster runs on this machine, otherwise pick the address it reaches you on.`,
-      fix: { id: 'pick-node-ip', label: 'Pick Node IP…', choices },
+      severity: 'error',
+      message: `No node IP is set and the hostname '${r.hostname}' resolves only to ${why}, which the agent never picks: it would stop at once ("unable to get default node IP: unable to find default IP address for node"). ${setIt}`,
+      fix,
     };
   }
   return ok('node-ip', `No node IP is set; '${r.hostname}' resolves to ${ip}, which the agent will use.`);

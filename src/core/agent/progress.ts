@@ -226,7 +226,10 @@ export function explainAgentOutput(tail: string[], f: Pick<JoinFacts, 'servingCs
     return { reason: 'The agent cannot listen on its address.', hint: 'Set a listen address of this machine (krustlet.addr / --addr, default 0.0.0.0) and a free port.' };
   }
   if (/unable to find default IP address|unable to get default node IP/i.test(text)) {
-    return { reason: 'The agent found no node IP.', hint: 'Set the node IP (KRUSTLET_NODE_IP / --node-ip), e.g. 172.17.0.1 for kind or 10.0.2.2 for minikube.' };
+    return {
+      reason: 'The agent found no node IP.',
+      hint: 'Its hostname resolves to no address it may take (never a loopback one): set the node IP (KRUSTLET_NODE_IP / --node-ip), e.g. 172.17.0.1 for kind or 10.0.2.2 for minikube.',
+    };
   }
   if (/already exists/i.test(text) && text.includes(f.servingCsrName)) {
     return { reason: `CSR ${f.servingCsrName} already existed from an earlier run.`, hint: `Delete CSR ${f.servingCsrName}, then start the agent again.` };
