@@ -28,7 +28,7 @@ const common = {
 const kubeAsSeparateFile = {
   name: 'kube-separate-file',
   setup(build) {
-    build.onResolve({ filter: /^@kubernetes\/client-node$/ }, () => ({ path: './kube.js', external: true }));
+    build.onResolve({ filter: /^(@kubernetes\/client-node|https-proxy-agent|http-proxy-agent|socks-proxy-agent)$/ }, () => ({ path: './kube.js', external: true }));
   },
 };
 
@@ -43,14 +43,17 @@ const x509AsSeparateFile = {
 };
 
 // dist/kube.js holds only what src/core/cluster takes from client-node (the `KubeModule` type in
-// src/core/cluster/connect.ts): KubeConfig, with all its credential handling (exec and auth-provider
-// plugins, proxies), and Watch. The whole library costs ~110 ms to load; this ~30 ms. Two more cuts,
-// neither changing behaviour: config.js imports only createConfiguration and ServerConfiguration
+// src/core/cluster/connect.ts): its Watch (the informer's), plus the proxy agents that
+// src/core/cluster/credentials.ts loads for a cluster with proxy-url (the credentials themselves are
+// read by our own code, as kubectl reads them). The whole library costs ~110 ms to load. Two cuts,
+// neither changing behaviour (kept for when config.js is bundled again): config.js imports only createConfiguration and ServerConfiguration
 // from the generated API's index, which otherwise drags in every model through ObjectSerializer; and
 // node-fetch uses `Url.URL || whatwgUrl.URL`, where Node's URL always wins, so whatwg-url (with its
 // 260 kB tr46 table) is replaced by Node's URL.
-const KUBE_ENTRY = `export { KubeConfig } from '@kubernetes/client-node/dist/config.js';
-export { Watch } from '@kubernetes/client-node/dist/watch.js';`;
+const KUBE_ENTRY = `export { Watch } from '@kubernetes/client-node/dist/watch.js';
+export { HttpsProxyAgent } from 'https-proxy-agent';
+export { HttpProxyAgent } from 'http-proxy-agent';
+export { SocksProxyAgent } from 'socks-proxy-agent';`;
 const kubeNarrow = {
   name: 'kube-narrow',
   setup(build) {

@@ -4,9 +4,9 @@
  * kubeconfig (bootstrap.conf) in exactly the shape of Krustlet's seed example.
  * Plain js-yaml: the cluster adapter turns a {@link LoadedKubeconfig} into a client.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants as fsc, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import * as yaml from 'js-yaml';
 import { KrustletError, type Fix } from './errors';
 import { formatToken } from './token';
@@ -49,6 +49,8 @@ export interface MergedKubeconfig {
   clusters: Map<string, RawCluster>;
   users: Map<string, RawUser>;
   contexts: Map<string, RawContext>;
+  /** The file each cluster / user entry came from (`cluster:NAME`, `user:NAME`). */
+  origins: Map<string, string>;
 }
 
 /** The chosen context, resolved: what the cluster adapter needs to connect. */
@@ -121,22 +123,63 @@ function asObject(v: unknown): Record<string, unknown> | undefined {
 }
 
 const CLUSTER_PATH_KEYS = ['certificate-authority'];
-const USER_PATH_KEYS = ['client-certificate', 'client-key', 'token-file'];
+const USER_PATH_KEYS = ['client-certificate', 'client-key', 'tokenFile'];
 
+/**
+ * client-go's rule (ResolveLocalPaths): relative file paths are relative to the folder of the
+ * kubeconfig file that defines the entry; an exec command is resolved too when it contains a
+ * path separator (`./bin/plugin`), while a bare name (`aws`) is looked up on PATH.
+ */
 function absolutise<T extends Record<string, unknown>>(entry: T, keys: string[], base: string): T {
   const out: Record<string, unknown> = { ...entry };
   for (const k of keys) {
     const v = out[k];
     if (typeof v === 'string' && v && !isAbsolute(v)) out[k] = resolve(base, v);
   }
+  const exec = asObject(out.exec);
+  if (exec && typeof exec.command === 'string' && exec.command.includes(sep) && !isAbsolute(exec.command)) {
+    out.exec = { ...exec, command: resolve(base, exec.command) };
+  }
   return out as T;
 }
 
-function parseFile(file: string): Record<string, unknown> {
-  let text: string;
+/**
+ * The largest kubeconfig read (a real one with hundreds of contexts and embedded certificates is well
+ * under 1 MiB): a bigger file is refused before parsing, so a mistaken path is an error at once.
+ */
+export const MAX_KUBECONFIG_BYTES = 4 * 1024 * 1024;
+/**
+ * The most nodes a kubeconfig may expand to through YAML aliases (a "billion laughs" file is a few
+ * hundred bytes that expand to billions): more is refused, as Go's YAML parser (kubectl's) does.
+ */
+const MAX_EXPANDED_NODES = 1_000_000;
+
+/** The number of nodes `doc` has once every alias is expanded, or Infinity when more than `limit`; linear in the distinct nodes. */
+function expandedSize(doc: unknown, limit: number): number {
+  const sizes = new Map<object, number>();
+  const visit = (v: unknown): number => {
+    if (v === null || typeof v !== 'object') return 1;
+    const known = sizes.get(v);
+    if (known !== undefined) return known;
+    sizes.set(v, Infinity); // a cycle counts as too big
+    let n = 1;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      n += visit(child);
+      if (n > limit) break;
+    }
+    const size = n > limit ? Infinity : n;
+    sizes.set(v, size);
+    return size;
+  };
+  return visit(doc);
+}
+
+/** The file's text; refuses anything but a regular file (a FIFO would block, a device is endless) and anything too big. */
+function readKubeconfigText(file: string): string {
+  let fd: number;
   try {
-    if (statSync(file).isDirectory()) throw new Error('is a folder');
-    text = readFileSync(file, 'utf8');
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
+    fd = openSync(file, fsc.O_RDONLY | (fsc.O_NONBLOCK ?? 0));
   } catch (e) {
     throw new KrustletError(
       'kubeconfig-missing',
@@ -145,6 +188,46 @@ function parseFile(file: string): Record<string, unknown> {
       { fix: { kind: 'set-kubeconfig' } },
     );
   }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      const what = st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a FIFO (named pipe)' : st.isSocket() ? 'a socket' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a regular file';
+      throw new KrustletError('kubeconfig-missing', `Kubeconfig ${file} is ${what}, not a file.`, 'Point to the kubeconfig file itself.', { fix: { kind: 'set-kubeconfig' } });
+    }
+    if (st.size > MAX_KUBECONFIG_BYTES) {
+      throw new KrustletError(
+        'kubeconfig-invalid',
+        `Kubeconfig ${file} is ${(st.size / 1024 / 1024).toFixed(1)} MiB, more than a kubeconfig can be (at most ${MAX_KUBECONFIG_BYTES / 1024 / 1024} MiB are read).`,
+        'Check that the path names your kubeconfig.',
+        { fix: { kind: 'set-kubeconfig' } },
+      );
+    }
+    const buf = Buffer.alloc(Math.min(st.size, MAX_KUBECONFIG_BYTES) + 1);
+    let len = 0;
+    for (;;) {
+      const n = readSync(fd, buf, len, buf.length - len, null);
+      if (n === 0) break;
+      len += n;
+      if (len >= buf.length) {
+        throw new KrustletError('kubeconfig-invalid', `Kubeconfig ${file} grew while it was read.`, 'Run the command again when nothing writes it.', { fix: { kind: 'retry' } });
+      }
+    }
+    return buf.subarray(0, len).toString('utf8');
+  } catch (e) {
+    if (e instanceof KrustletError) throw e;
+    throw new KrustletError(
+      'kubeconfig-missing',
+      `Cannot read kubeconfig ${file}: ${(e as Error).message.split('\n')[0]}.`,
+      'Check the path and its permissions.',
+      { fix: { kind: 'set-kubeconfig' } },
+    );
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function parseFile(file: string): Record<string, unknown> {
+  const text = readKubeconfigText(file);
   let doc: unknown;
   try {
     doc = yaml.load(text, { filename: file });
@@ -159,6 +242,14 @@ function parseFile(file: string): Record<string, unknown> {
     );
   }
   if (doc === undefined || doc === null) return {};
+  if (expandedSize(doc, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES) {
+    throw new KrustletError(
+      'kubeconfig-invalid',
+      `Kubeconfig ${file} expands to more than ${MAX_EXPANDED_NODES.toLocaleString('en')} values through YAML aliases (excessive aliasing).`,
+      'Fix the file: a kubeconfig needs no aliases.',
+      { fix: { kind: 'edit-kubeconfig', data: { file } } },
+    );
+  }
   const obj = asObject(doc);
   if (!obj) {
     throw new KrustletError(
@@ -179,7 +270,7 @@ function parseFile(file: string): Record<string, unknown> {
 /** Reads and merges the kubeconfig files: for each name the first definition wins, as in kubectl. */
 function readKubeconfig(source: KubeconfigSource = {}): MergedKubeconfig {
   const files = kubeconfigFiles(source);
-  const merged: MergedKubeconfig = { files, clusters: new Map(), users: new Map(), contexts: new Map() };
+  const merged: MergedKubeconfig = { files, clusters: new Map(), users: new Map(), contexts: new Map(), origins: new Map() };
   for (const file of files) {
     const doc = parseFile(file);
     const base = dirname(file);
@@ -200,7 +291,10 @@ function readKubeconfig(source: KubeconfigSource = {}): MergedKubeconfig {
           throw new KrustletError('kubeconfig-invalid', `Kubeconfig ${file}: ${key}[${i}] has no name.`, 'Fix the file.', { fix: { kind: 'edit-kubeconfig', data: { file } } });
         }
         const body = asObject(o[inner]) ?? {};
-        if (!map.has(name)) map.set(name, fix(body));
+        if (!map.has(name)) {
+          map.set(name, fix(body));
+          merged.origins.set(`${inner}:${name}`, file);
+        }
       });
     }
   }
@@ -237,6 +331,132 @@ function contextFix(m: MergedKubeconfig): { hint?: string; fix: Fix } {
   return { hint: 'The kubeconfig defines no contexts (kubectl config set-context adds one).', fix: { kind: 'edit-kubeconfig', data: { file: m.files[0] } } };
 }
 
+function invalidEntry(message: string, file: string | undefined, hint = 'Fix the entry (kubectl config view shows it), or use another context.'): KrustletError {
+  return new KrustletError('kubeconfig-invalid', message, hint, { fix: { kind: 'edit-kubeconfig', data: file ? { file } : undefined } });
+}
+
+const nonEmpty = (v: unknown): boolean => typeof v === 'string' ? v.length > 0 : v !== undefined && v !== null && v !== false;
+
+const PROXY_SCHEMES = ['http:', 'https:', 'socks5:'];
+
+/** kubectl's checks of a cluster entry (client-go's validateClusterInfo and its TLS rules), as errors. */
+function checkCluster(name: string, c: RawCluster, file: string | undefined): void {
+  const server = String(c.server).trim();
+  let url: URL | undefined;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(server) ? server : `https://${server}`);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['http:', 'https:'].includes(url.protocol) || !url.host) {
+    throw invalidEntry(`Cluster '${name}' has server '${server}', which is not an http(s) URL.`, file, 'Set it (kubectl config set-cluster NAME --server=https://HOST:PORT), or use another context.');
+  }
+  if (nonEmpty(c['certificate-authority']) && nonEmpty(c['certificate-authority-data'])) {
+    throw invalidEntry(`Cluster '${name}' has both certificate-authority and certificate-authority-data (kubectl refuses that too).`, file, 'Keep one of them, or use another context.');
+  }
+  if (c['insecure-skip-tls-verify'] === true && (nonEmpty(c['certificate-authority']) || nonEmpty(c['certificate-authority-data']))) {
+    throw invalidEntry(`Cluster '${name}' names a CA and sets insecure-skip-tls-verify (kubectl refuses that too: "specifying a root certificates file with the insecure flag is not allowed").`, file, 'Remove insecure-skip-tls-verify (the CA is the safe choice), or use another context.');
+  }
+  const proxy = c['proxy-url'];
+  if (nonEmpty(proxy)) {
+    let p: URL | undefined;
+    try {
+      p = new URL(String(proxy));
+    } catch {
+      p = undefined;
+    }
+    if (!p || !PROXY_SCHEMES.includes(p.protocol) || !p.hostname) {
+      throw invalidEntry(`Cluster '${name}' has proxy-url '${String(proxy)}', which is not an http, https or socks5 URL.`, file);
+    }
+  }
+}
+
+const EXEC_API_VERSIONS = ['client.authentication.k8s.io/v1', 'client.authentication.k8s.io/v1beta1'];
+const INTERACTIVE_MODES = ['Never', 'IfAvailable', 'Always'];
+
+/** What kubectl ≥ 1.26 says about the auth-provider plugins it no longer has (and the one this tool never had). */
+function authProviderAdvice(provider: string): string {
+  if (provider === 'gcp') return 'Use the gke-gcloud-auth-plugin exec credential plugin instead (gcloud components install gke-gcloud-auth-plugin), as kubectl ≥ 1.26 requires.';
+  if (provider === 'azure') return 'Use the kubelogin exec credential plugin instead (kubelogin convert-kubeconfig), as kubectl ≥ 1.26 requires.';
+  if (provider === 'oidc') return 'Use an exec credential plugin instead (e.g. kubelogin / kubectl oidc-login get-token), or a token.';
+  return 'Use an exec credential plugin, a token or a client certificate instead.';
+}
+
+/** kubectl's checks of a user entry (client-go's validateAuthInfo), plus the fields it never reads that would leave the user anonymous. */
+function checkUser(name: string, u: RawUser, file: string | undefined): void {
+  const provider = asObject(u['auth-provider']);
+  if (provider) {
+    const pname = typeof provider.name === 'string' ? provider.name : '?';
+    throw invalidEntry(
+      `User '${name}' authenticates through the auth-provider plugin '${pname}', which this tool does not support (kubectl ≥ 1.26 dropped gcp and azure; client-go credential plugins replace them all).`,
+      file,
+      authProviderAdvice(pname),
+    );
+  }
+  if (nonEmpty(u['token-file'])) {
+    throw invalidEntry(`User '${name}' has 'token-file', which is not a kubeconfig field: kubectl ignores it and would act as system:anonymous.`, file, "Rename it to 'tokenFile' (kubectl's field).");
+  }
+  const methods: string[] = [];
+  if (nonEmpty(u.token) || nonEmpty(u.tokenFile)) methods.push('token');
+  if (nonEmpty(u.username) || nonEmpty(u.password)) methods.push('basic auth');
+  if (methods.length > 1) {
+    throw invalidEntry(`User '${name}' has more than one authentication method (${methods.join(', ')}); kubectl allows only one.`, file, 'Keep one of them.');
+  }
+  const others = ['client-certificate', 'client-certificate-data', 'exec'].some((k) => nonEmpty(u[k]));
+  if (methods[0] === 'basic auth' && !others) {
+    throw invalidEntry(
+      `User '${name}' has only username/password (basic auth), which kubectl no longer sends (it acts as system:anonymous) and API servers no longer accept (removed in Kubernetes 1.19).`,
+      file,
+      'Use a token, a client certificate or an exec credential plugin.',
+    );
+  }
+  const certFile = nonEmpty(u['client-certificate']);
+  const certData = nonEmpty(u['client-certificate-data']);
+  const keyFile = nonEmpty(u['client-key']);
+  const keyData = nonEmpty(u['client-key-data']);
+  if (certFile && certData) throw invalidEntry(`User '${name}' has both client-certificate and client-certificate-data (kubectl refuses that too).`, file, 'Keep one of them.');
+  if (keyFile && keyData) throw invalidEntry(`User '${name}' has both client-key and client-key-data (kubectl refuses that too).`, file, 'Keep one of them.');
+  if ((certFile || certData) && !(keyFile || keyData)) throw invalidEntry(`User '${name}' has a client certificate but no client-key or client-key-data.`, file, 'Add the key that belongs to the certificate.');
+  if ((keyFile || keyData) && !(certFile || certData)) throw invalidEntry(`User '${name}' has a client key but no client-certificate or client-certificate-data.`, file, 'Add the certificate that belongs to the key.');
+  if ((nonEmpty(u['as-groups']) || nonEmpty(u['as-user-extra']) || nonEmpty(u['as-uid'])) && !nonEmpty(u.as)) {
+    throw invalidEntry(`User '${name}' impersonates groups, a uid or extra fields without a user ('as'); kubectl refuses that too.`, file, "Add 'as: USER', or remove the impersonation.");
+  }
+  if (u.exec !== undefined && u.exec !== null) {
+    const exec = asObject(u.exec);
+    if (!exec) throw invalidEntry(`User '${name}': 'exec' must be a mapping (command, args, env, apiVersion …).`, file);
+    if (typeof exec.command !== 'string' || !exec.command) throw invalidEntry(`User '${name}' has an exec credential plugin without a command.`, file);
+    const api = exec.apiVersion;
+    if (typeof api !== 'string' || !api) throw invalidEntry(`User '${name}' has an exec credential plugin without apiVersion (kubectl needs it too).`, file, `Set apiVersion to ${EXEC_API_VERSIONS.join(' or ')}.`);
+    if (!EXEC_API_VERSIONS.includes(api)) throw invalidEntry(`User '${name}' has an exec credential plugin with apiVersion '${api}', which kubectl no longer supports.`, file, `Use ${EXEC_API_VERSIONS.join(' or ')} (and a plugin that speaks it).`);
+    if (exec.args !== undefined && exec.args !== null && !(Array.isArray(exec.args) && exec.args.every((a) => typeof a === 'string'))) {
+      throw invalidEntry(`User '${name}': exec args must be a list of strings.`, file);
+    }
+    if (exec.env !== undefined && exec.env !== null) {
+      if (!Array.isArray(exec.env) || !exec.env.every((e) => typeof asObject(e)?.name === 'string' && asObject(e)?.name !== '')) {
+        throw invalidEntry(`User '${name}': exec env must be a list of { name, value } with a name each.`, file);
+      }
+    }
+    const mode = exec.interactiveMode;
+    if (mode === undefined || mode === null || mode === '') {
+      if (api === 'client.authentication.k8s.io/v1') throw invalidEntry(`User '${name}' has an exec credential plugin (client.authentication.k8s.io/v1) without interactiveMode (kubectl needs it too).`, file, `Set interactiveMode to one of ${INTERACTIVE_MODES.join(', ')}.`);
+    } else if (typeof mode !== 'string' || !INTERACTIVE_MODES.includes(mode)) {
+      throw invalidEntry(`User '${name}' has an exec credential plugin with interactiveMode '${JSON.stringify(mode)}'.`, file, `Use one of ${INTERACTIVE_MODES.join(', ')}.`);
+    }
+  }
+}
+
+/**
+ * The server as a URL without a trailing slash (a path prefix is kept: requests go below it). Without
+ * a scheme, client-go's rule (DefaultServerURL): https when TLS is configured (a CA, a client
+ * certificate, insecure-skip-tls-verify), else http.
+ */
+function serverUrl(c: RawCluster & { server: string }, u: RawUser): string {
+  const s = c.server.trim().replace(/\/+$/, '');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) return s;
+  const tls = [c['certificate-authority'], c['certificate-authority-data'], u['client-certificate'], u['client-certificate-data']].some(nonEmpty) || c['insecure-skip-tls-verify'] === true;
+  return `${tls ? 'https' : 'http'}://${s}`;
+}
+
 /** Reads the kubeconfig and resolves the chosen (default: current) context to its cluster and user. */
 export function loadKubeconfig(source: KubeconfigSource = {}): LoadedKubeconfig {
   const m = readKubeconfig(source);
@@ -270,12 +490,23 @@ export function loadKubeconfig(source: KubeconfigSource = {}): LoadedKubeconfig 
     );
   }
   const userName = typeof ctx.user === 'string' ? ctx.user : '';
-  const user = m.users.get(userName) ?? {};
+  const user = userName ? m.users.get(userName) : {};
+  if (!user) {
+    // kubectl falls back to no credentials here (system:anonymous); a missing entry is a mistake, never meant.
+    throw new KrustletError(
+      'kubeconfig-invalid',
+      `Context '${name}' uses user '${userName}', which kubeconfig ${where} does not define.`,
+      'Add the user (kubectl config set-credentials), fix the context, or use another one.',
+      { fix: { kind: 'select-context', data: { contexts: [...m.contexts.keys()] } } },
+    );
+  }
+  checkCluster(clusterName, cluster, m.origins.get(`cluster:${clusterName}`));
+  if (userName) checkUser(userName, user, m.origins.get(`user:${userName}`));
   return {
     files: m.files,
     context: contextInfo(m, name, ctx),
     clusterName,
-    cluster: { ...cluster, server: cluster.server.trim().replace(/\/+$/, '') },
+    cluster: { ...cluster, server: serverUrl({ ...cluster, server: cluster.server }, user) },
     userName,
     user,
     contexts: contextsOf(m),

@@ -234,10 +234,10 @@ void test('bad input: server does not answer (an error, never a hang)', async ()
   console.log(`  no-answer failure after ${r.ms} ms (default request timeout 5 s)`);
 });
 
-void test('credentials come from client-node in dist/kube.js: an exec plugin (client certificate) bootstraps', async () => {
-  // dist/kube.js is a narrowed bundle of client-node (scripts/build.mjs): it exports what src/core/cluster uses.
+void test('the bundles: dist/kube.js has what src/core/cluster loads lazily; an exec plugin (client certificate) bootstraps', async () => {
+  // dist/kube.js is a narrowed bundle of client-node's Watch and the proxy agents (scripts/build.mjs).
   const kube = createRequire(__filename)(resolve(__dirname, '../../../dist/kube.js')) as Record<string, unknown>;
-  for (const name of ['KubeConfig', 'Watch']) assert.equal(typeof kube[name], 'function', name);
+  for (const name of ['Watch', 'HttpsProxyAgent', 'HttpProxyAgent', 'SocksProxyAgent']) assert.equal(typeof kube[name], 'function', name);
   const user = (yaml.load(readFileSync(cp.kubeconfigPath, 'utf8')) as { users: { user: Record<string, string> }[] }).users[0].user;
   const status = { clientCertificateData: readFileSync(user['client-certificate'], 'utf8'), clientKeyData: readFileSync(user['client-key'], 'utf8') };
   const plugin = join(work, 'exec-cert-plugin.js');

@@ -61,7 +61,7 @@ void test('KUBECONFIG with several files: first definition wins, first current-c
   assert.equal(shared.cluster['insecure-skip-tls-verify'], true);
   const prod = loadKubeconfig({ env, context: 'prod' });
   assert.equal(prod.cluster.server, 'https://prod.example:6443');
-  assert.equal(prod.user.username, 'admin');
+  assert.equal(prod.user['client-certificate-data'], 'bm90LWEtcmVhbC1jcmVkZW50aWFs');
 });
 
 void test('listContexts puts the current context first', () => {

@@ -1,12 +1,9 @@
 /**
- * The connection to one cluster through one kubeconfig context. @kubernetes/client-node does what
- * it is good at (credentials: client certificates, tokens, exec and auth-provider plugins, proxies);
- * requests go through a small JSON transport with a hard timeout so nothing ever hangs.
- * client-node is loaded lazily (`await import`) so the extension activates fast.
+ * The connection to one cluster through one kubeconfig context. The credentials are read as kubectl
+ * reads them (credentials.ts); requests go through a small JSON transport with a hard timeout
+ * (credentials included) so nothing ever hangs. client-node gives only its Watch (the informer's),
+ * loaded lazily (`await import`) so the extension activates fast.
  */
-import type * as http from 'node:http';
-import type * as https from 'node:https';
-import { accessSync, constants as fsc } from 'node:fs';
 import type * as K8s from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { KrustletError } from '../errors';
 import { loadKubeconfig, readCaData, type KubeconfigSource, type LoadedKubeconfig, type RawCluster } from '../kubeconfig';
@@ -19,7 +16,8 @@ import { approveCsr, createCsr, deleteCsr, denyCsr, getCsr, getCsrCertificate, l
 import { createClusterInfo, getClusterInfo, type ClusterInfoCreateResult } from './clusterInfo';
 import { createClusterRoleBinding, getClusterRoleBinding, listClusterRoleBindings, type ClusterRoleBindingInfo } from './rbac';
 import { createTokenSecret, deleteToken, listTokens, type ListTokensOptions } from './tokens';
-import { Transport, type Prepared } from './transport';
+import { credentials, type CredentialOptions } from './credentials';
+import { Transport } from './transport';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 
@@ -29,7 +27,7 @@ type KubeConfig = K8s.KubeConfig;
  * All that src/core/cluster takes from client-node. The bundles load it from dist/kube.js, which
  * exports only these (scripts/build.mjs, KUBE_ENTRY): add a name there before using it here.
  */
-export type KubeModule = Pick<typeof K8s, 'KubeConfig' | 'Watch'>;
+export type KubeModule = Pick<typeof K8s, 'Watch'>;
 
 /** Loads client-node (lazily: the first connect pays for it, not activation or `--help`). */
 export function loadKube(): Promise<KubeModule> {
@@ -38,17 +36,17 @@ export function loadKube(): Promise<KubeModule> {
 
 export interface ConnectOptions extends KubeconfigSource {
   logger?: Logger;
+  /** Whether an exec credential plugin may ask the user (kubectl: stdin is a terminal). Default false. */
+  interactive?: boolean;
   /** Per-request timeout; default 5 s. */
   timeoutMs?: number;
 }
 
 /** A connection to one cluster through one context. Plain data in and out; no client-node types. */
 export class Cluster {
-  #kc: KubeConfig;
   readonly transport: Transport;
 
   constructor(
-    kc: KubeConfig,
     readonly loaded: LoadedKubeconfig,
     /** base64 PEM of the cluster CA (read from the file the kubeconfig names), if any. */
     readonly caData: string | undefined,
@@ -56,9 +54,9 @@ export class Cluster {
     readonly timeoutMs: number,
     who?: string,
     transport?: Transport,
+    credentialOptions: CredentialOptions = {},
   ) {
-    this.#kc = kc;
-    this.transport = transport ?? new Transport(this.server, () => prepareFromKubeConfig(this.#kc), timeoutMs, logger, who ?? `context '${loaded.context.name}'`);
+    this.transport = transport ?? new Transport(this.server, credentials(loaded, caData, credentialOptions), timeoutMs, logger, who ?? `context '${loaded.context.name}'`);
   }
 
   /**
@@ -66,7 +64,7 @@ export class Cluster {
    * stops at once when `signal` aborts: how a use case is cancelled (Ctrl-C, VS Code closing).
    */
   withSignal(signal: AbortSignal): Cluster {
-    return new Cluster(this.#kc, this.loaded, this.caData, this.logger, this.timeoutMs, undefined, this.transport.withSignal(signal));
+    return new Cluster(this.loaded, this.caData, this.logger, this.timeoutMs, undefined, this.transport.withSignal(signal));
   }
 
   get context(): ContextInfo {
@@ -88,9 +86,24 @@ export class Cluster {
     const v = this.loaded.cluster['tls-server-name'];
     return typeof v === 'string' && v ? v : undefined;
   }
-  /** Only for src/core/cluster (the informer's Watch): the underlying client-node KubeConfig. */
+  /**
+   * Only for src/core/cluster (the informer's Watch): the two calls client-node's Watch makes of a
+   * KubeConfig, answered with this connection's credentials (bounded like a request's).
+   */
   kubeConfig(): KubeConfig {
-    return this.#kc;
+    const transport = this.transport;
+    const server = this.server;
+    const shim = {
+      getCurrentCluster: () => ({ name: this.clusterName, server, skipTLSVerify: this.insecureSkipTlsVerify }),
+      applyToFetchOptions: async () => {
+        const p = await transport.credentials();
+        const headers: [string, string][] = [];
+        for (const [k, v] of Object.entries(p.headers)) for (const one of Array.isArray(v) ? v : [v]) headers.push([k, one]);
+        if (p.auth) headers.push(['Authorization', `Basic ${Buffer.from(p.auth).toString('base64')}`]);
+        return { agent: p.agent, headers };
+      },
+    };
+    return shim as unknown as KubeConfig;
   }
 
   /** GET /version: the server's Kubernetes version (also a cheap reachability check). */
@@ -99,12 +112,14 @@ export class Cluster {
   }
 
   /** A connection to the same server (same CA) authenticated with a bootstrap token instead. */
-  async asToken(token: BootstrapToken | string): Promise<Cluster> {
+  asToken(token: BootstrapToken | string): Promise<Cluster> {
     const t = typeof token === 'string' ? token : formatToken(token);
     const cluster: RawCluster & { server: string } = { server: this.server };
     if (this.caData) cluster['certificate-authority-data'] = this.caData;
     if (this.insecureSkipTlsVerify) cluster['insecure-skip-tls-verify'] = true;
     if (this.tlsServerName) cluster['tls-server-name'] = this.tlsServerName;
+    const proxy = this.loaded.cluster['proxy-url'];
+    if (typeof proxy === 'string' && proxy) cluster['proxy-url'] = proxy;
     const loaded: LoadedKubeconfig = {
       files: [],
       context: { name: 'bootstrap-token', cluster: this.clusterName, user: 'bootstrap-token', server: this.server, current: true },
@@ -114,8 +129,8 @@ export class Cluster {
       user: { token: t },
       contexts: [],
     };
-    const asToken = await fromLoaded(loaded, this.caData, this.logger, this.timeoutMs, 'the bootstrap token');
-    return this.transport.signal ? asToken.withSignal(this.transport.signal) : asToken;
+    const asToken = fromLoaded(loaded, this.caData, this.logger, this.timeoutMs, 'the bootstrap token');
+    return Promise.resolve(this.transport.signal ? asToken.withSignal(this.transport.signal) : asToken);
   }
 
   // Tokens
@@ -186,69 +201,30 @@ export class Cluster {
   }
 }
 
-async function prepareFromKubeConfig(kc: KubeConfig): Promise<Prepared> {
-  const opts: https.RequestOptions = {};
-  await kc.applyToHTTPSOptions(opts);
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
-  return { agent: opts.agent as http.Agent | undefined, headers, auth: opts.auth ?? undefined };
-}
-
-const USER_FILE_KEYS = ['client-certificate', 'client-key', 'token-file'];
-
-function checkUserFiles(loaded: LoadedKubeconfig): void {
-  for (const key of USER_FILE_KEYS) {
-    const f = loaded.user[key];
-    if (typeof f !== 'string' || !f) continue;
-    try {
-      accessSync(f, fsc.R_OK);
-    } catch {
-      throw new KrustletError(
-        'kubeconfig-invalid',
-        `The ${key} file ${f} of user '${loaded.userName}' (context '${loaded.context.name}') cannot be read.`,
-        'Fix the path in the kubeconfig, or use another context.',
-        { fix: { kind: 'select-context' } },
-      );
-    }
-  }
-}
-
-async function fromLoaded(loaded: LoadedKubeconfig, caData: string | undefined, logger: Logger, timeoutMs: number, who?: string): Promise<Cluster> {
-  const k8s = await loadKube();
-  const cluster: RawCluster = { ...loaded.cluster };
-  delete cluster['certificate-authority'];
-  if (caData) cluster['certificate-authority-data'] = caData;
-  const userName = loaded.userName || 'user';
-  const doc = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: loaded.clusterName, cluster }],
-    users: [{ name: userName, user: loaded.user }],
-    contexts: [{ name: loaded.context.name, context: { cluster: loaded.clusterName, user: userName, namespace: loaded.context.namespace } }],
-    'current-context': loaded.context.name,
-  };
-  const kc = new k8s.KubeConfig();
-  try {
-    kc.loadFromString(JSON.stringify(doc));
-  } catch (e) {
-    throw new KrustletError(
-      'kubeconfig-invalid',
-      `Context '${loaded.context.name}' cannot be used: ${String((e as Error).message).split('\n')[0]}.`,
-      'Fix the kubeconfig entry, or use another context.',
-      { fix: { kind: 'select-context' } },
-    );
-  }
-  return new Cluster(kc, loaded, caData, logger, timeoutMs, who);
+function fromLoaded(loaded: LoadedKubeconfig, caData: string | undefined, logger: Logger, timeoutMs: number, who?: string, credentialOptions: CredentialOptions = {}): Cluster {
+  return new Cluster(loaded, caData, logger, timeoutMs, who, undefined, credentialOptions);
 }
 
 /** Loads the kubeconfig, resolves the context and prepares a connection (no request is made yet). */
-export async function connect(opts: ConnectOptions = {}): Promise<Cluster> {
+export function connect(opts: ConnectOptions = {}): Promise<Cluster> {
+  // (A bad kubeconfig is a rejection, as callers await it.)
+  return new Promise((resolve) => resolve(connectNow(opts)));
+}
+
+/** setTimeout's limit: a longer timer fires at once (with a warning). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function connectNow(opts: ConnectOptions): Cluster {
+  const ms = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!Number.isFinite(ms) || ms < 1 || ms > MAX_TIMER_MS) {
+    throw new KrustletError('invalid-argument', `A request timeout of ${String(ms)} ms is out of range.`, `Use 1 ms to ${MAX_TIMER_MS} ms.`, { fix: { kind: 'fix-input', data: { input: 'timeout' } } });
+  }
   const loaded = loadKubeconfig(opts);
   const caData = readCaData(loaded);
-  checkUserFiles(loaded);
   const logger = opts.logger ?? silentLogger;
   if (loaded.cluster['insecure-skip-tls-verify'] === true) {
     logger.warn(`Context '${loaded.context.name}' skips TLS verification (insecure-skip-tls-verify): the server's identity is not checked.`);
   }
-  return fromLoaded(loaded, caData, logger, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  if (!loaded.userName) logger.warn(`Context '${loaded.context.name}' names no user: requests are anonymous (system:anonymous).`);
+  return fromLoaded(loaded, caData, logger, ms, undefined, { interactive: opts.interactive, env: opts.env });
 }

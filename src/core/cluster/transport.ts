@@ -10,10 +10,25 @@ import { KrustletError } from '../errors';
 import type { Logger } from '../log';
 import { httpError, networkError, timeoutError, type ApiStatus, type RequestDescription } from './errors';
 
+/**
+ * `name` as one path segment of an object's URL, after the API server's own rule for names in a
+ * path: not empty, not `.` or `..`, no `/` or `%` (anything else, even a control character, is a
+ * name someone may have given a CSR: it is percent-encoded). An empty name would otherwise address
+ * the collection (a "review" of the list document).
+ */
+export function objectSegment(kind: string, name: string): string {
+  if (name === '' || name === '.' || name === '..' || /[/%]/.test(name)) {
+    const shown = name === '' ? 'an empty name' : `'${name}'`;
+    throw new KrustletError('invalid-argument', `${shown} is not a ${kind} name (a name is not empty, not '.' or '..', and has no '/' or '%').`, 'Give the name as listed.', { fix: { kind: 'fix-input', data: { input: 'name' } } });
+  }
+  return encodeURIComponent(name);
+}
+
 /** What a request needs from the credentials: the TLS agent (CA, client certificate) and headers/basic auth. */
 export interface Prepared {
   agent?: http.Agent;
-  headers: Record<string, string>;
+  /** A list value is sent as one header line each (Impersonate-Group). */
+  headers: Record<string, string | string[]>;
   auth?: string;
 }
 
@@ -74,7 +89,20 @@ export class Transport {
     return new Transport(this.server, this.prepare, this.timeoutMs, this.logger, this.who, anySignal([this.signal, signal]));
   }
 
-  async request<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
+  /**
+   * The credentials alone (for a watch, whose request is not made here), inside the same bounded
+   * time and cancelled by the same signals as a request's.
+   */
+  credentials(what = 'GET (watch)'): Promise<Prepared> {
+    return this.bounded(what, '', {}, (prepared) => Promise.resolve(prepared));
+  }
+
+  request<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
+    return this.bounded(method, path, o, (prepared, desc, started, stop) => this.send<T>(method, path, o, prepared, desc, started, stop));
+  }
+
+  /** One deadline for getting the credentials and then `then`; a cancel stops either at once. */
+  private async bounded<T>(method: string, path: string, o: RequestOptions, then: (p: Prepared, desc: RequestDescription, started: number, stop: AbortSignal) => Promise<T>): Promise<T> {
     const desc: RequestDescription = { method, path, server: this.server, who: this.who };
     const ms = o.timeoutMs ?? this.timeoutMs;
     const outer = anySignal([this.signal, o.signal]);
@@ -106,7 +134,7 @@ export class Transport {
         );
       }
       phase = 'request';
-      return await Promise.race([this.send<T>(method, path, o, prepared, desc, started, stop.signal), stopped]);
+      return await Promise.race([then(prepared, desc, started, stop.signal), stopped]);
     } finally {
       clearTimeout(timer);
       outer?.removeEventListener('abort', onOuterAbort);
