@@ -20,6 +20,8 @@ export interface CliIO {
    * function is called; a second signal exits at once (`onForcedExit` says what may remain). Absent in tests.
    */
   onInterrupt?(handler: (signal: 'SIGINT' | 'SIGTERM') => void, onForcedExit?: () => string | undefined): () => void;
+  /** stdin is a terminal: an exec credential plugin may ask for a login (interactiveMode IfAvailable / Always). */
+  terminal?: boolean;
 }
 
 /** The exit code after a signal, as shells give it: 128 + the signal's number. */
@@ -47,14 +49,45 @@ export const CLUSTER_OPTIONS = {
 
 export const CLUSTER_HELP = `  --kubeconfig PATH    kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
   --context NAME       kubeconfig context (default: the current context)
-  --timeout SECONDS    per-request timeout (default: 5)
+  --timeout SECONDS    per-request timeout, credentials included (default: 5; 0.1 to 3600, or 30s, 2m)
   -v, --verbose        log requests to stderr
   -h, --help           show this help`;
+
+/**
+ * A value that starts with a dash (`--ttl -1`, `--description -edge-`) joined to its option as
+ * `--ttl=-1`, so it reaches the option's own check instead of parseArgs' "argument is ambiguous".
+ * A following known option (`--context --json`) stays an option.
+ */
+function joinDashValues(args: string[], options: Options): string[] {
+  const isString = (flag: string): boolean => {
+    if (flag.startsWith('--')) return options[flag.slice(2)]?.type === 'string';
+    if (/^-[^-]$/.test(flag)) return Object.values(options).some((o) => o.short === flag[1] && o.type === 'string');
+    return false;
+  };
+  const isKnown = (a: string): boolean => {
+    if (a.startsWith('--')) return a.slice(2).split('=')[0] in options;
+    return /^-[^-]/.test(a) && Object.values(options).some((o) => o.short === a[1]);
+  };
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    const next = args[i + 1];
+    if (!a.includes('=') && isString(a) && next !== undefined && next.startsWith('-') && next !== '--' && !isKnown(next)) {
+      out.push(`${a.startsWith('--') ? a : `--${Object.entries(options).find(([, o]) => o.short === a[1])?.[0] ?? a}`}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
 
 /** node:util parseArgs, with its errors turned into one-line KrustletErrors. */
 export function parse<O extends Options>(args: string[], options: O, command: string, allowPositionals = false) {
   try {
-    return parseArgs({ args, options, allowPositionals, strict: true });
+    return parseArgs({ args: joinDashValues(args, options), options, allowPositionals, strict: true });
   } catch (e) {
     throw new KrustletError('invalid-argument', `${String((e as Error).message).split('\n')[0].replace(/\.$/, '')}.`, `Run \`krustlet-bootstrap ${command} --help\`.`);
   }
@@ -69,11 +102,19 @@ export function stderrLogger(io: CliIO, verbose: boolean): Logger {
   });
 }
 
+/** The range --timeout accepts, in seconds. */
+export const TIMEOUT_RANGE = { min: 0.1, max: 3600 };
+
+/** `--timeout`: seconds (`10`, `2.5`) or a duration (`10s`, `2m`, `1h`, as kubectl's --request-timeout), within {@link TIMEOUT_RANGE}. */
 export function timeoutMs(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new KrustletError('invalid-argument', `--timeout '${value}' is not a positive number of seconds.`, 'Use e.g. --timeout 10.');
-  return Math.round(n * 1000);
+  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h)?\s*$/.exec(value);
+  const bad = (what: string) =>
+    new KrustletError('invalid-argument', `--timeout '${value}' ${what}.`, `Use seconds from ${TIMEOUT_RANGE.min} to ${TIMEOUT_RANGE.max} (e.g. --timeout 10, or 30s, 2m).`, { fix: { kind: 'fix-input', data: { input: 'timeout' } } });
+  if (!m) throw bad('is not a number of seconds');
+  const seconds = Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  if (!(seconds >= TIMEOUT_RANGE.min) || !(seconds <= TIMEOUT_RANGE.max)) throw bad('is out of range');
+  return Math.round(seconds * 1000);
 }
 
 export function connectFrom(values: { kubeconfig?: string; context?: string; timeout?: string; verbose?: boolean }, io: CliIO, logger?: Logger): Promise<Cluster> {
@@ -81,6 +122,7 @@ export function connectFrom(values: { kubeconfig?: string; context?: string; tim
     kubeconfigPath: values.kubeconfig,
     context: values.context,
     env: io.env,
+    interactive: io.terminal === true,
     timeoutMs: timeoutMs(values.timeout),
     logger: logger ?? stderrLogger(io, !!values.verbose),
   });

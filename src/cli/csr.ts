@@ -2,6 +2,7 @@
 import { reviewCsr, type ReviewOptions } from '../core/csr/review';
 import { formatAge, shortSignerName } from '../core/csr/format';
 import { reviewReasons, summarizeRequest } from '../core/csr/summary';
+import { objectSegment } from '../core/cluster';
 import { KrustletError } from '../core/errors';
 import type { CsrInfo, CsrReview } from '../core/types';
 import { csrPrune } from './prune';
@@ -95,6 +96,8 @@ function reviewJson(c: CsrInfo, r: CsrReview) {
 
 function names(positionals: string[], sub: string): string[] {
   if (!positionals.length) throw new KrustletError('invalid-argument', `csr ${sub} needs a CSR name.`, 'Run `krustlet-bootstrap csr list` to see them.');
+  // Every name checked before connecting: nothing happens for a bad one.
+  for (const p of positionals) objectSegment('CertificateSigningRequest', p);
   return positionals;
 }
 

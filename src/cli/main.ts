@@ -144,6 +144,7 @@ export const processIO: CliIO = {
   env: process.env,
   ...(process.stdin.isTTY && process.stderr.isTTY ? { prompt: terminalPrompt } : {}),
   onInterrupt,
+  terminal: process.stdin.isTTY === true,
 };
 
 if (require.main === module) {

@@ -2,7 +2,7 @@
 import type { Cluster } from '../core/cluster';
 import { isKrustletError, KrustletError } from '../core/errors';
 import { caCertHashesFromData, joinCommand } from '../core/join';
-import { formatToken, formatTtl, KUBEADM_TTL_SECONDS, maskToken, parseList, parseTtl, pinnedNodeName, rfc3339, tokenIdOfUser } from '../core/token';
+import { formatToken, formatTtl, KUBEADM_TTL_SECONDS, maskToken, parseList, parseTtl, pinnedNodeName, rfc3339, tokenIdOf, tokenIdOfUser } from '../core/token';
 import { createToken } from '../core/tokenCreate';
 import { tokenPrune } from './prune';
 import type { CsrInfo, TokenInfo } from '../core/types';
@@ -203,6 +203,7 @@ export const tokenCommand: CommandGroup = {
       const { values, positionals } = parse(args.slice(1), { ...CLUSTER_OPTIONS }, 'token', true);
       if (values.help) return io.stdout(HELP), 0;
       if (!positionals.length) throw new KrustletError('invalid-argument', 'token delete needs a token id or token.', 'Run `krustlet-bootstrap token list` to see them.');
+      for (const p of positionals) tokenIdOf(p); // every one checked before connecting
       const cluster = await connectFrom(values, io);
       for (const p of positionals) {
         const r = await cluster.deleteToken(p);

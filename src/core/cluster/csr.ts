@@ -1,7 +1,7 @@
 /** certificates.k8s.io/v1 CertificateSigningRequests: list, get, approve/deny (via /approval), delete, create. */
 import { KrustletError, isKrustletError } from '../errors';
 import type { CsrCondition, CsrInfo, CsrState } from '../types';
-import type { Transport } from './transport';
+import { objectSegment, type Transport } from './transport';
 
 export const CSR_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 
@@ -79,7 +79,7 @@ function notFound(name: string): KrustletError {
 
 async function getRaw(t: Transport, name: string): Promise<V1Csr> {
   try {
-    return await t.request<V1Csr>('GET', `${CSR_PATH}/${encodeURIComponent(name)}`);
+    return await t.request<V1Csr>('GET', `${CSR_PATH}/${objectSegment('CertificateSigningRequest', name)}`);
   } catch (e) {
     if (isKrustletError(e, 'not-found')) throw notFound(name);
     throw e;
@@ -151,7 +151,7 @@ async function decide(t: Transport, name: string, type: 'Approved' | 'Denied', r
     if (type === 'Approved' && (info.state === 'approved' || info.state === 'issued')) return info;
     const conditions = [...(csr.status?.conditions ?? []), { type, status: 'True', reason, message, lastUpdateTime: new Date().toISOString() }];
     try {
-      const updated = await t.request<V1Csr>('PUT', `${CSR_PATH}/${encodeURIComponent(name)}/approval`, {
+      const updated = await t.request<V1Csr>('PUT', `${CSR_PATH}/${objectSegment('CertificateSigningRequest', name)}/approval`, {
         body: { ...csr, apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', status: { ...csr.status, conditions } },
       });
       return toCsrInfo(updated);
@@ -186,7 +186,7 @@ export function denyCsr(t: Transport, name: string, reason = 'KrustletBootstrapD
 export async function deleteCsr(t: Transport, name: string, exactly?: { uid?: string; resourceVersion?: string }): Promise<void> {
   try {
     const body = exactly ? { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: exactly } : undefined;
-    await t.request('DELETE', `${CSR_PATH}/${encodeURIComponent(name)}`, body ? { body } : {});
+    await t.request('DELETE', `${CSR_PATH}/${objectSegment('CertificateSigningRequest', name)}`, body ? { body } : {});
   } catch (e) {
     if (isKrustletError(e, 'not-found')) throw notFound(name);
     throw e;

@@ -4,7 +4,7 @@
  * loads client-node lazily.
  */
 export { connect, Cluster, type ConnectOptions } from './connect';
-export type { RequestOptions } from './transport';
+export { objectSegment, type RequestOptions } from './transport';
 export { secretToTokenInfo, type ListTokensOptions } from './tokens';
 export type { CreateCsrOptions } from './csr';
 export type { ClusterRoleBindingInfo, RbacSubject } from './rbac';
