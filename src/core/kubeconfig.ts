@@ -4,7 +4,7 @@
  * kubeconfig (bootstrap.conf) in exactly the shape of Krustlet's seed example.
  * Plain js-yaml: the cluster adapter turns a {@link LoadedKubeconfig} into a client.
  */
-import { closeSync, constants as fsc, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, constants as fsc, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import * as yaml from 'js-yaml';
@@ -153,6 +153,8 @@ export const MAX_KUBECONFIG_BYTES = 4 * 1024 * 1024;
  * hundred bytes that expand to billions): more is refused, as Go's YAML parser (kubectl's) does.
  */
 const MAX_EXPANDED_NODES = 1_000_000;
+/** The most read of a file a kubeconfig names (CA, client certificate or key, tokenFile). */
+export const MAX_NAMED_FILE_BYTES = 1024 * 1024;
 
 /** The number of nodes `doc` has once every alias is expanded, or Infinity when more than `limit`; linear in the distinct nodes. */
 function expandedSize(doc: unknown, limit: number): number {
@@ -174,55 +176,65 @@ function expandedSize(doc: unknown, limit: number): number {
   return visit(doc);
 }
 
-/** The file's text; refuses anything but a regular file (a FIFO would block, a device is endless) and anything too big. */
-function readKubeconfigText(file: string): string {
+/** Why {@link readRegularFileSync} could not read a file: `reason` completes "FILE …" ("is a FIFO (named pipe), not a file"). */
+export class FileReadError extends Error {
+  constructor(
+    readonly kind: 'unreadable' | 'not-regular' | 'too-big',
+    readonly reason: string,
+    readonly errno?: string,
+  ) {
+    super(reason);
+  }
+}
+
+/**
+ * A file's bytes, for the files a kubeconfig names (itself, CA, client certificate, tokenFile): only a
+ * regular file of at most `maxBytes` — a FIFO would block the read for ever (it is opened O_NONBLOCK
+ * and refused), a device is endless, a folder is no file.
+ */
+export function readRegularFileSync(file: string, maxBytes: number): Buffer {
   let fd: number;
   try {
-    // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
     fd = openSync(file, fsc.O_RDONLY | (fsc.O_NONBLOCK ?? 0));
   } catch (e) {
-    throw new KrustletError(
-      'kubeconfig-missing',
-      `Cannot read kubeconfig ${file}: ${(e as Error).message.split('\n')[0]}.`,
-      'Check the path and its permissions.',
-      { fix: { kind: 'set-kubeconfig' } },
-    );
+    const err = e as NodeJS.ErrnoException;
+    throw new FileReadError('unreadable', err.message.split('\n')[0], err.code);
   }
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) {
       const what = st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a FIFO (named pipe)' : st.isSocket() ? 'a socket' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a regular file';
-      throw new KrustletError('kubeconfig-missing', `Kubeconfig ${file} is ${what}, not a file.`, 'Point to the kubeconfig file itself.', { fix: { kind: 'set-kubeconfig' } });
+      throw new FileReadError('not-regular', `is ${what}, not a file`);
     }
-    if (st.size > MAX_KUBECONFIG_BYTES) {
-      throw new KrustletError(
-        'kubeconfig-invalid',
-        `Kubeconfig ${file} is ${(st.size / 1024 / 1024).toFixed(1)} MiB, more than a kubeconfig can be (at most ${MAX_KUBECONFIG_BYTES / 1024 / 1024} MiB are read).`,
-        'Check that the path names your kubeconfig.',
-        { fix: { kind: 'set-kubeconfig' } },
-      );
-    }
-    const buf = Buffer.alloc(Math.min(st.size, MAX_KUBECONFIG_BYTES) + 1);
+    const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+    if (st.size > maxBytes) throw new FileReadError('too-big', `is ${mib(st.size)}, more than a kubeconfig can be (at most ${mib(maxBytes)} are read)`);
+    const buf = Buffer.alloc(Math.min(st.size, maxBytes) + 1);
     let len = 0;
     for (;;) {
       const n = readSync(fd, buf, len, buf.length - len, null);
       if (n === 0) break;
       len += n;
-      if (len >= buf.length) {
-        throw new KrustletError('kubeconfig-invalid', `Kubeconfig ${file} grew while it was read.`, 'Run the command again when nothing writes it.', { fix: { kind: 'retry' } });
-      }
+      if (len >= buf.length) throw new FileReadError('too-big', 'grew while it was read');
     }
-    return buf.subarray(0, len).toString('utf8');
+    return buf.subarray(0, len);
   } catch (e) {
-    if (e instanceof KrustletError) throw e;
-    throw new KrustletError(
-      'kubeconfig-missing',
-      `Cannot read kubeconfig ${file}: ${(e as Error).message.split('\n')[0]}.`,
-      'Check the path and its permissions.',
-      { fix: { kind: 'set-kubeconfig' } },
-    );
+    if (e instanceof FileReadError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    throw new FileReadError('unreadable', err.message.split('\n')[0], err.code);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** The file's text; refuses anything but a regular file (a FIFO would block, a device is endless) and anything too big. */
+function readKubeconfigText(file: string): string {
+  try {
+    return readRegularFileSync(file, MAX_KUBECONFIG_BYTES).toString('utf8');
+  } catch (e) {
+    const r = e as FileReadError;
+    if (r.kind === 'not-regular') throw new KrustletError('kubeconfig-missing', `Kubeconfig ${file} ${r.reason}.`, 'Point to the kubeconfig file itself.', { fix: { kind: 'set-kubeconfig' } });
+    if (r.kind === 'too-big') throw new KrustletError('kubeconfig-invalid', `Kubeconfig ${file} ${r.reason}.`, 'Check that the path names your kubeconfig.', { fix: { kind: 'set-kubeconfig' } });
+    throw new KrustletError('kubeconfig-missing', `Cannot read kubeconfig ${file}: ${r.message}.`, 'Check the path and its permissions.', { fix: { kind: 'set-kubeconfig' } });
   }
 }
 
@@ -521,11 +533,12 @@ export function readCaData(k: Pick<LoadedKubeconfig, 'cluster' | 'clusterName'>)
   const file = k.cluster['certificate-authority'];
   if (typeof file === 'string' && file) {
     try {
-      return readFileSync(file).toString('base64');
+      return readRegularFileSync(file, MAX_NAMED_FILE_BYTES).toString('base64');
     } catch (e) {
+      const r = e as FileReadError;
       throw new KrustletError(
         'ca-missing',
-        `The CA file ${file} of cluster '${k.clusterName}' cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}).`,
+        `The CA file ${file} of cluster '${k.clusterName}' cannot be read (${r.kind === 'unreadable' ? (r.errno ?? r.message) : r.reason}).`,
         'Fix certificate-authority in the kubeconfig (or embed certificate-authority-data), or use another context.',
         { fix: { kind: 'select-context' } },
       );

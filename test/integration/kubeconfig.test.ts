@@ -161,6 +161,9 @@ void test('user token and tokenFile (relative to the kubeconfig, trimmed, re-rea
   await assert.rejects(c.version(), (e: unknown) => isKrustletError(e, 'unauthorized') && /tokenFile .* is empty/.test(e.message));
   rmSync(join(dirname(k), 'secrets', 'sa.token'));
   await assert.rejects(c.version(), (e: unknown) => isKrustletError(e, 'unauthorized') && /tokenFile .* cannot be read \(ENOENT\)/.test(e.message));
+  // A tokenFile that is a FIFO: an error at once, never a read that waits for a writer.
+  execFileSync('mkfifo', [join(dirname(k), 'secrets', 'fifo.token')]);
+  await rejectsWith(withUser('token-fifo', { tokenFile: join(dirname(k), 'secrets', 'fifo.token') }), 'unauthorized', /tokenFile .* cannot be read \(is a FIFO \(named pipe\), not a file\)/);
   // The non-standard key kubectl ignores is an error here, never anonymous.
   await rejectsWith(withUser('legacy-token-file', { 'token-file': '/nonexistent' }), 'kubeconfig-invalid', /'token-file'.*tokenFile/);
 });
@@ -291,6 +294,15 @@ void test('cluster: certificate-authority (relative) and -data, insecure-skip-tl
   await rejectsWith(variant('ca-both', (d) => {
     d.clusters[0].cluster['certificate-authority-data'] = 'QQ==';
   }), 'kubeconfig-invalid', /both certificate-authority and certificate-authority-data/);
+  // A CA "file" that is a FIFO or a folder: an error at once, never a hang.
+  const fifo = variant('ca-fifo', (d, dir) => {
+    execFileSync('mkfifo', [join(dir, 'ca.fifo')]);
+    d.clusters[0].cluster['certificate-authority'] = 'ca.fifo';
+  });
+  await rejectsWith(fifo, 'ca-missing', /CA file .*ca\.fifo .* cannot be read \(is a FIFO \(named pipe\), not a file\)/);
+  await rejectsWith(variant('ca-folder', (d, dir) => {
+    d.clusters[0].cluster['certificate-authority'] = dir;
+  }), 'ca-missing', /is a folder, not a file/);
   // No CA: the system's trust store, which does not know this cluster's CA.
   await rejectsWith(variant('no-ca', (d) => {
     delete d.clusters[0].cluster['certificate-authority'];

@@ -9,13 +9,12 @@
  * paths are absolute already (client-go's relative-path rule).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import * as https from 'node:https';
 import type * as http from 'node:http';
 import { isIP } from 'node:net';
 import * as tls from 'node:tls';
 import { KrustletError } from '../errors';
-import type { LoadedKubeconfig, RawUser } from '../kubeconfig';
+import { MAX_NAMED_FILE_BYTES, readRegularFileSync, type FileReadError, type LoadedKubeconfig, type RawUser } from '../kubeconfig';
 import type { Prepare, Prepared } from './transport';
 
 export interface CredentialOptions {
@@ -50,11 +49,17 @@ function credentialError(loaded: LoadedKubeconfig, what: string, hint = 'Fix the
   });
 }
 
+/** Why a named file cannot be read, in the words the errors here use: `(ENOENT)`, `(is a FIFO (named pipe), not a file)`. */
+function unreadable(e: unknown): string {
+  const r = e as FileReadError;
+  return `(${r.kind === 'unreadable' ? (r.errno ?? r.message) : r.reason})`;
+}
+
 function readFileFor(loaded: LoadedKubeconfig, key: string, file: string): Buffer {
   try {
-    return readFileSync(file);
+    return readRegularFileSync(file, MAX_NAMED_FILE_BYTES);
   } catch (e) {
-    throw credentialError(loaded, `its ${key} file ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw credentialError(loaded, `its ${key} file ${file} cannot be read ${unreadable(e)}`);
   }
 }
 
@@ -294,9 +299,9 @@ export function credentials(loaded: LoadedKubeconfig, caData: string | undefined
       // client-go: the file wins over `token` when it can be read; its content is trimmed; empty is an error.
       let text: string | undefined;
       try {
-        text = readFileSync(tokenFile, 'utf8').trim();
+        text = readRegularFileSync(tokenFile, MAX_NAMED_FILE_BYTES).toString('utf8').trim();
       } catch (e) {
-        if (!token) throw credentialError(loaded, `its tokenFile ${tokenFile} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+        if (!token) throw credentialError(loaded, `its tokenFile ${tokenFile} cannot be read ${unreadable(e)}`);
       }
       if (text !== undefined) {
         if (!text) throw credentialError(loaded, `its tokenFile ${tokenFile} is empty`);
