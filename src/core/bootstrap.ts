@@ -395,8 +395,12 @@ export async function runBootstrap(deps: BootstrapDeps, o: BootstrapOptions, q: 
     const expiration = manifest.stringData.expiration ? new Date(manifest.stringData.expiration) : undefined;
 
     const insecure = base.insecureSkipTlsVerify;
-    if (insecure) log.warn(`Cluster '${base.clusterName}' uses insecure-skip-tls-verify; the written file carries it over, so the agent will not verify the server either.`);
-    else if (!base.caData) log.warn(`Cluster '${base.clusterName}' names no CA; the written file will rely on the system's trusted CAs.`);
+    // krustlet-wasi needs a CA in the bootstrap config (bootstrapping/mod.rs bootstrap_auth): without one it stops
+    // before its first CSR with "Unable to find certificate authority information in bootstrap config".
+    const noCa = !base.caData
+      ? `Cluster '${base.clusterName}' ${insecure ? 'uses insecure-skip-tls-verify and ' : ''}names no CA, so the written file has none: krustlet-wasi will fail at once ("Unable to find certificate authority information in bootstrap config") — a kubelet${insecure ? ' would skip verification too' : ' would use the system’s trusted CAs'}. Put the cluster's CA (certificate-authority-data) in your kubeconfig and run Bootstrap again.`
+      : undefined;
+    if (noCa) log.warn(noCa);
 
     // The file.
     checkpoint();
@@ -410,7 +414,7 @@ export async function runBootstrap(deps: BootstrapDeps, o: BootstrapOptions, q: 
     checkpoint();
     deps.onWritten?.({ path: written.path, backupPath: written.backupPath, tokenId: token.id });
 
-    const warnings: BootstrapWarning[] = [];
+    const warnings: BootstrapWarning[] = noCa ? [{ message: noCa }] : [];
     const result: BootstrapResult = {
       token,
       secretName,

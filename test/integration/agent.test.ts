@@ -6,10 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import * as yaml from 'js-yaml';
 import { after, before, test } from 'node:test';
 import { runAgentChecks, type AgentCheckFinding } from '../../src/core/agent/checks';
 import { buildAgentCommandLine, type AgentHost, type AgentOptions } from '../../src/core/agent/commandLine';
@@ -17,6 +18,7 @@ import { lastErrorLines, summaryText } from '../../src/core/agent/present';
 import { applyJoinEvent, deriveJoinProgress, initialJoinFacts, JoinProgressModel } from '../../src/core/agent/progress';
 import { watchFiles, watchNode } from '../../src/core/agent/watch';
 import { fixedAnswers, runBootstrap } from '../../src/core/bootstrap';
+import { tokenFromBootstrapKubeconfig } from '../../src/core/kubeconfig';
 import { connect, type Cluster } from '../../src/core/cluster';
 import { createCsrInformer } from '../../src/core/cluster/informer';
 import { applyBootstrapRbac } from '../../src/core/preflight';
@@ -286,6 +288,68 @@ void test('default node IP like the real agent: a hostname with only loopback ad
     const p = deriveJoinProgress(applyJoinEvent(facts, { type: 'agentExited', exitCode: exit.code ?? undefined }));
     assert.equal(p.failure?.reason, 'The agent panicked (exit code 101): The agent found no node IP.');
     assert.match(p.failure?.hint ?? '', /--node-ip/);
+  }
+});
+
+void test('a bootstrap config without a CA (an insecure-skip-tls-verify context): Bootstrap warns that the agent will fail, the check is an error, the agent stops before any CSR', async () => {
+  const doc = yaml.load(readFileSync(cp.kubeconfigPath, 'utf8')) as { clusters: { cluster: Record<string, unknown> }[] };
+  delete doc.clusters[0].cluster['certificate-authority'];
+  delete doc.clusters[0].cluster['certificate-authority-data'];
+  doc.clusters[0].cluster['insecure-skip-tls-verify'] = true;
+  const insecureKc = join(work, 'insecure.kubeconfig');
+  writeFileSync(insecureKc, yaml.dump(doc));
+  const insecure = await connect({ kubeconfigPath: insecureKc });
+  const bootPath = join(work, 'noca', 'bootstrap.conf');
+  const r = await runBootstrap({ cluster: insecure }, { ttlSeconds: 600, outputPath: bootPath }, fixedAnswers());
+  assert.ok(
+    r.warnings.some((w) => /names no CA.*krustlet-wasi will fail at once \("Unable to find certificate authority information in bootstrap config"\)/.test(w.message)),
+    JSON.stringify(r.warnings),
+  );
+  const cl = buildAgentCommandLine(options({ bootstrapFile: bootPath, hostname: 'NoCa-Host', dataDir: join(work, 'data-noca'), env: { RUST_LOG: '' } }), host());
+  mkdirSync(join(work, 'data-noca', 'config'), { recursive: true });
+  const check = byId(await runAgentChecks(cl.resolved, { cluster }), 'bootstrap-config')[0];
+  assert.equal(check.severity, 'error');
+  assert.match(check.message, /has no CA in its first cluster \(insecure-skip-tls-verify does not help\)/);
+  const agent = runAgent(cl);
+  assert.deepEqual(await agent.exited, { code: 1, signal: null });
+  assert.deepEqual(agent.lines.slice(1), ['Error: Unable to find certificate authority information in bootstrap config']);
+  await assert.rejects(cluster.getCsr('noca-host'), /does not exist/);
+});
+
+void test('the agent takes the CA file over the CA data, and the FIRST cluster of the bootstrap config for its kubeconfig; the check warns about a second cluster', async () => {
+  // first cluster: the real CA as a file, garbage as data; a second, unused cluster listed after it
+  const token = tokenFromBootstrapKubeconfig(readFileSync(join(work, '.krustlet', 'bootstrap.conf'), 'utf8'));
+  const bootPath = join(work, 'cafile', 'bootstrap.conf');
+  mkdirSync(dirname(bootPath), { recursive: true });
+  const twoClusters = (firstServer: string) =>
+    yaml.dump({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        { name: 'first', cluster: { server: firstServer, 'certificate-authority': cp.caPath, 'certificate-authority-data': Buffer.from('not a CA').toString('base64') } },
+        { name: 'second', cluster: { server: cp.server, 'certificate-authority': cp.caPath } },
+      ],
+      users: [{ name: 'tls-bootstrap-token-user', user: { token } }],
+      contexts: [{ name: 'tls-bootstrap-token-user@kubernetes', context: { cluster: 'second', user: 'tls-bootstrap-token-user', namespace: 'kube-system' } }],
+      'current-context': 'tls-bootstrap-token-user@kubernetes',
+    });
+  writeFileSync(bootPath, twoClusters(cp.server.replace('127.0.0.1', 'localhost')));
+  const dataDir = join(work, 'data-cafile');
+  mkdirSync(join(dataDir, 'config'), { recursive: true });
+  const cl = buildAgentCommandLine(options({ bootstrapFile: bootPath, hostname: 'CaFile-Host', dataDir, env: { RUST_LOG: '' } }), host());
+  const check = byId(await runAgentChecks(cl.resolved, { cluster }), 'bootstrap-config')[0];
+  assert.equal(check.severity, 'warning', check.message);
+  assert.match(check.message, /writes its kubeconfig for the first cluster, https:\/\/localhost:/);
+  const agent = runAgent(cl);
+  try {
+    // the client certificate is issued and the kubeconfig written before the serving CSR's BOOTSTRAP line
+    await agent.waitForLine(/^BOOTSTRAP: TLS certificate requires manual approval/);
+    const kc = JSON.parse(readFileSync(cl.resolved.kubeconfig, 'utf8')) as { clusters: { cluster: Record<string, string> }[] };
+    assert.equal(kc.clusters[0].cluster.server, cp.server.replace('127.0.0.1', 'localhost'));
+    assert.equal(kc.clusters[0].cluster['certificate-authority-data'], readFileSync(cp.caPath).toString('base64'));
+  } finally {
+    await agent.stop('SIGINT');
+    await cluster.deleteCsr('CaFile-Host-tls').catch(() => undefined);
   }
 });
 

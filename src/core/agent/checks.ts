@@ -4,11 +4,12 @@
  * Everything outside (cluster, DNS, interfaces, PATH, clock) is injected, so the checks run in unit
  * tests with temp files and against a real cluster in integration tests.
  */
-import { constants as fsc, promises as fs } from 'node:fs';
+import { constants as fsc, existsSync, promises as fs } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { delimiter, dirname, join, sep } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, sep } from 'node:path';
+import * as yaml from 'js-yaml';
 import { describeError, isKrustletError } from '../errors';
 import { loadKubeconfig, tokenFromBootstrapKubeconfig } from '../kubeconfig';
 import { parseToken, tokenExpired } from '../token';
@@ -201,8 +202,52 @@ async function checkBootstrapFile(r: ResolvedAgentOptions, kubeconfigExists: boo
     });
     return info;
   }
+  const ca = caProblem(text, info.server);
+  if (ca) {
+    out.push({ id: 'bootstrap-config', severity: ca.severity === 'error' && kubeconfigExists ? 'warning' : ca.severity, message: `The bootstrap config ${r.bootstrapFile} ${ca.message}`, fix: newBootstrap });
+    return info;
+  }
   out.push(ok('bootstrap-config', `Bootstrap config ${r.bootstrapFile}: server ${info.server}, token ${info.tokenId}.`));
   return info;
+}
+
+/**
+ * What the real agent reads besides the token (bootstrapping/mod.rs `bootstrap_auth`): the FIRST cluster of the file
+ * gives the server and CA of the kubeconfig it writes; its CA is the `certificate-authority` file (read as given,
+ * relative to the agent's working folder), else `certificate-authority-data`; neither stops the agent before any CSR
+ * ("Unable to find certificate authority information in bootstrap config"), insecure-skip-tls-verify or not.
+ */
+function caProblem(text: string, currentServer: string | undefined): { severity: CheckSeverity; message: string } | undefined {
+  let doc: { clusters?: { name?: string; cluster?: Record<string, unknown> }[] } | undefined;
+  try {
+    doc = yaml.load(text) as typeof doc;
+  } catch {
+    return undefined; // reported by the kubeconfig load above
+  }
+  const first = doc?.clusters?.[0];
+  const c = first?.cluster;
+  if (!c) return { severity: 'error', message: 'has no cluster: the agent would stop ("Unable to find cluster information in bootstrap config").' };
+  const caFile = c['certificate-authority'];
+  if (typeof caFile === 'string' && caFile) {
+    if (!existsSync(caFile)) {
+      return {
+        severity: 'error',
+        message: `names the CA file ${caFile}, which does not exist${isAbsolute(caFile) ? '' : ' (a relative path is read from the agent’s working folder)'}: the agent would stop ("Error loading certificate_authority file").`,
+      };
+    }
+  } else if (typeof c['certificate-authority-data'] !== 'string' || !c['certificate-authority-data']) {
+    return {
+      severity: 'error',
+      message: `has no CA in its first cluster${c['insecure-skip-tls-verify'] === true ? ' (insecure-skip-tls-verify does not help)' : ''}: the agent would stop before it asks for a certificate ("Unable to find certificate authority information in bootstrap config"). Run Bootstrap from a context that names its cluster’s CA.`,
+    };
+  }
+  if (typeof c.server === 'string' && currentServer && normalizeServer(c.server) !== normalizeServer(currentServer)) {
+    return {
+      severity: 'warning',
+      message: `has more than one cluster: the agent asks for its certificate at ${currentServer} (the current context) but writes its kubeconfig for the first cluster, ${c.server}.`,
+    };
+  }
+  return undefined;
 }
 
 async function checkToken(info: BootstrapFileInfo, r: ResolvedAgentOptions, kubeconfigExists: boolean, deps: AgentCheckDeps): Promise<AgentCheckFinding> {
