@@ -26,12 +26,13 @@ export interface CommandEntry {
 
 export const COMMANDS: CommandEntry[] = [
   { name: 'bootstrap', summary: 'create a bootstrap token and write bootstrap.conf for a Krustlet node', load: async () => (await import('./bootstrap.js')).bootstrapCommand },
-  { name: 'token', summary: 'create (with the kubeadm join command), list or delete bootstrap tokens', load: async () => (await import('./token.js')).tokenCommand },
-  { name: 'csr', summary: 'list, review, approve or deny CertificateSigningRequests', load: async () => (await import('./csr.js')).csrCommand },
+  { name: 'token', summary: 'create (with the kubeadm join command), list, delete or prune bootstrap tokens', load: async () => (await import('./token.js')).tokenCommand },
+  { name: 'csr', summary: 'list, review, approve, deny or prune CertificateSigningRequests', load: async () => (await import('./csr.js')).csrCommand },
   { name: 'preflight', summary: 'check permissions, RBAC bindings and bootstrap-token auth', load: async () => (await import('./preflight.js')).preflightCommand },
   { name: 'cluster-info', summary: "kubeadm join's token discovery: check kube-public/cluster-info and its signatures, or create it", load: async () => (await import('./clusterInfo.js')).clusterInfoCommand },
   { name: 'rbac', summary: "create kubeadm's bootstrap RBAC bindings (rbac apply)", load: async () => (await import('./preflight.js')).rbacCommand },
   { name: 'agent', summary: "the agent's command line (agent command) and pre-start checks (agent check)", load: async () => (await import('./agent.js')).agentCommand },
+  { name: 'completion', summary: 'a bash or zsh completion script (source <(krustlet-bootstrap completion bash))', load: async () => (await import('./completion.js')).completionCommand },
 ];
 
 export function version(): string {
