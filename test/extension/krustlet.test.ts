@@ -22,7 +22,7 @@ import { kubectl as kubectlAt } from '../support/kubectl';
 import { FaultProxy, TOKEN_CHECK } from '../support/faultProxy';
 import { FakePrompter } from '../support/prompter';
 import { TcpProxy } from '../support/tcpProxy';
-import { activateForTests } from '../support/extension';
+import { activateForTests, useKubeconfig } from '../support/extension';
 import { testEnded, until } from '../support/poll';
 
 const SERVING = 'kubernetes.io/kubelet-serving';
@@ -262,15 +262,13 @@ suite('Krustlet view and commands against a real control plane', function () {
     doc.contexts.push({ name: 'kb-fault', context: { ...doc.contexts[0].context, cluster: 'kb-fault' } });
     const both = join(dir, 'both.kubeconfig');
     writeFileSync(both, yaml.dump(doc));
-    const cfg = vscode.workspace.getConfiguration('krustlet');
-    await cfg.update('kubeconfig', both, vscode.ConfigurationTarget.Global);
+    await useKubeconfig(api, both);
     const extension = vscode.extensions.all.find((e) => (e.packageJSON as { name?: string }).name === 'krustlet-bootstrap');
     assert.ok(extension);
     // The module VS Code loaded: its deactivate() is what VS Code calls when it closes.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const main = require(join(extension.extensionPath, 'dist', 'extension.js')) as { deactivate(): Promise<void> };
     try {
-      await until('connected through the new kubeconfig setting', () => api.service.state.kind === 'connected');
       proxy.fault = (r) => (TOKEN_CHECK(r) ? 'hang' : 'pass');
       const before = (await admin.listTokens()).map((t) => t.id).sort();
       const out = join(dir, 'bootstrap.conf');
@@ -302,8 +300,7 @@ suite('Krustlet view and commands against a real control plane', function () {
     } finally {
       proxy.reset();
       await proxy.stop();
-      await cfg.update('kubeconfig', kubeconfig, vscode.ConfigurationTarget.Global);
-      await until('connected directly again', () => api.service.state.kind === 'connected' && api.service.cluster?.server === admin.server);
+      await useKubeconfig(api, kubeconfig, () => api.service.cluster?.server === admin.server);
       rmSync(dir, { recursive: true, force: true });
     }
   });
