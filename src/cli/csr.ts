@@ -1,8 +1,10 @@
 /** `krustlet-bootstrap csr list|review|approve|deny`: the same careful review as the extension's tree. */
+import { loadReviewFacts } from '../core/cluster/reviewFacts';
+import type { ClusterFacts } from '../core/csr/context';
 import { reviewCsr, type ReviewOptions } from '../core/csr/review';
 import { formatAge, shortSignerName } from '../core/csr/format';
-import { reviewReasons, summarizeRequest } from '../core/csr/summary';
-import { objectSegment } from '../core/cluster';
+import { findingText, reviewReasons, summarizeRequest } from '../core/csr/summary';
+import { objectSegment, type Cluster } from '../core/cluster';
 import { KrustletError } from '../core/errors';
 import type { CsrInfo, CsrReview } from '../core/types';
 import { csrPrune } from './prune';
@@ -15,7 +17,9 @@ const HELP = `Usage: krustlet-bootstrap csr list [--json] [review options] [opti
        krustlet-bootstrap csr prune [--older-than 1h] [--include-pending] [--dry-run] [--json] [options]
 
 list     the CertificateSigningRequests, pending first, with each one's review verdict
-review   decode a CSR's request and check it as a careful approver would (pass / warn / fail, with reasons)
+review   decode a CSR's request and check it as a careful approver would (pass / warn / fail, with reasons),
+         in the cluster's context: the requesting Node's addresses, the Services' cluster IPs, the
+         bootstrap token that asked (read once per command: one list of Nodes, tokens and Services)
 approve  approve after the review; a request whose review fails is refused unless --force
 deny     deny (the requester must create a new CSR)
 prune    delete decided (approved, issued, denied) and failed CSRs decided at least --older-than ago
@@ -28,7 +32,7 @@ Review options:
   --max-duration DURATION   longest certificate lifetime to accept (e.g. 30d, 8760h; default 365d)
 
 Options:
-  --json               list, review: machine-readable output
+  --json               list, review, approve: machine-readable output
   --force              approve: approve even when the review fails
   --message TEXT       approve, deny: the message recorded on the condition
   --older-than DURATION, --include-pending, --dry-run   prune (see above)
@@ -76,6 +80,17 @@ function iso(d: Date | undefined): string | null {
   return d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : null;
 }
 
+/** The review options for this cluster: the flags, the API server, and the cluster's facts (one list of each collection). */
+async function contextFor(cluster: Cluster, values: Parameters<typeof reviewOptions>[0]): Promise<ReviewOptions> {
+  return { ...reviewOptions(values), apiServer: cluster.server, cluster: await loadReviewFacts(cluster) };
+}
+
+/** Which of the cluster's facts could be read, for --json: "ready", or why not. */
+function contextJson(facts: ClusterFacts | undefined) {
+  const one = (s: { ready: boolean; reason?: string }) => (s.ready ? 'ready' : (s.reason ?? 'not available'));
+  return facts ? { nodes: one(facts.nodes.state), tokens: one(facts.tokens.state), services: one(facts.services.state) } : null;
+}
+
 function reviewJson(c: CsrInfo, r: CsrReview) {
   return {
     name: c.name,
@@ -88,7 +103,7 @@ function reviewJson(c: CsrInfo, r: CsrReview) {
     expirationSeconds: c.expirationSeconds ?? null,
     createdAt: iso(c.createdAt),
     verdict: r.verdict,
-    reasons: reviewReasons(r).map((f) => f.message),
+    reasons: reviewReasons(r).map(findingText),
     findings: r.findings,
     request: r.decoded ?? null,
   };
@@ -102,16 +117,19 @@ function names(positionals: string[], sub: string): string[] {
 }
 
 async function approve(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parse(args, { ...CLUSTER_OPTIONS, ...REVIEW_OPTIONS, force: { type: 'boolean' }, message: { type: 'string' } }, 'csr', true);
+  const { values, positionals } = parse(args, { ...CLUSTER_OPTIONS, ...REVIEW_OPTIONS, force: { type: 'boolean' }, message: { type: 'string' }, json: { type: 'boolean' } }, 'csr', true);
   if (values.help) return io.stdout(HELP), 0;
   const list = names(positionals, 'approve');
   const cluster = await connectFrom(values, io);
-  const opts = { ...reviewOptions(values), apiServer: cluster.server };
+  const opts = await contextFor(cluster, values);
+  const results: object[] = [];
+  const out = (text: string) => !values.json && io.stdout(text);
   let code = 0;
   for (const name of list) {
     const csr = await cluster.getCsr(name);
     if (csr.state === 'approved' || csr.state === 'issued') {
-      io.stdout(`CSR ${name} is already approved.\n`);
+      out(`CSR ${name} is already approved.\n`);
+      results.push({ name, result: 'already-approved' });
       continue;
     }
     if (csr.state === 'denied' || csr.state === 'failed') {
@@ -121,15 +139,18 @@ async function approve(args: string[], io: CliIO): Promise<number> {
     const reasons = reviewReasons(review);
     if (review.verdict === 'fail' && !values.force) {
       io.stderr(`error: Refusing to approve CSR '${name}': its review fails. Check what it asks for with \`krustlet-bootstrap csr review ${name}\`; approve anyway with --force.\n`);
-      for (const f of reasons) io.stderr(`  ${f.verdict === 'fail' ? 'FAIL' : 'WARN'} ${f.message}\n`);
+      for (const f of reasons) io.stderr(`  ${f.verdict === 'fail' ? 'FAIL' : 'WARN'} ${findingText(f)}\n`);
+      results.push({ ...reviewJson(csr, review), result: 'refused' });
       code = 1;
       continue;
     }
-    for (const f of reasons) io.stderr(`warning: ${f.message}\n`);
+    for (const f of reasons) io.stderr(`warning: ${findingText(f)}\n`);
     const forced = review.verdict === 'fail' ? ' (forced despite a failing review)' : '';
-    await cluster.approveCsr(name, 'KrustletBootstrapApprove', values.message ?? `Approved with krustlet-bootstrap after review: ${review.verdict}${forced}.`);
-    io.stdout(`Approved CSR ${name} (${shortSignerName(csr.signerName)}, review: ${review.verdict}${forced}).\n`);
+    await cluster.approveCsr(name, 'KrustletBootstrapApprove', values.message ?? `Approved with krustlet-bootstrap after review: ${review.verdict}${forced}.`, csr);
+    out(`Approved CSR ${name} (${shortSignerName(csr.signerName)}, review: ${review.verdict}${forced}).\n`);
+    results.push({ ...reviewJson(csr, review), result: forced ? 'approved-forced' : 'approved' });
   }
+  if (values.json) printJson(io, { context: contextJson(opts.cluster), results });
   return code;
 }
 
@@ -145,8 +166,8 @@ export const csrCommand: CommandGroup = {
       const { values } = parse(rest, { ...CLUSTER_OPTIONS, ...REVIEW_OPTIONS, json: { type: 'boolean' } }, 'csr');
       if (values.help) return io.stdout(HELP), 0;
       const cluster = await connectFrom(values, io);
-      const opts = { ...reviewOptions(values), apiServer: cluster.server };
-      const csrs = (await cluster.listCsrs()).items.sort(
+      const [opts, listed] = await Promise.all([contextFor(cluster, values), cluster.listCsrs()]);
+      const csrs = listed.items.sort(
         (a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state] || (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0) || a.name.localeCompare(b.name),
       );
       const reviewed = csrs.map((c) => ({ c, r: reviewCsr(c, opts) }));
@@ -173,10 +194,9 @@ export const csrCommand: CommandGroup = {
       const [name, ...extra] = names(positionals, 'review');
       if (extra.length) throw new KrustletError('invalid-argument', 'csr review takes one CSR name.', 'Review them one at a time, or use `csr list` for every verdict.');
       const cluster = await connectFrom(values, io);
-      const opts = { ...reviewOptions(values), apiServer: cluster.server };
-      const csr = await cluster.getCsr(name);
+      const [opts, csr] = await Promise.all([contextFor(cluster, values), cluster.getCsr(name)]);
       const review = reviewCsr(csr, opts);
-      if (values.json) printJson(io, reviewJson(csr, review));
+      if (values.json) printJson(io, { ...reviewJson(csr, review), context: contextJson(opts.cluster) });
       else io.stdout(`${summarizeRequest(csr, review).lines.join('\n')}\n`);
       return 0;
     }

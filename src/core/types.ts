@@ -72,10 +72,49 @@ export interface CsrInfo {
 
 export type Verdict = 'pass' | 'warn' | 'fail';
 
+/**
+ * What a finding checked: the request itself, or a fact the cluster holds about it — the Node
+ * object, the bootstrap token's Secret, the Services' cluster IPs, the node's current certificate —
+ * or `context` when that fact could not be read (and so was not checked).
+ */
+export type FindingSource = 'request' | 'node' | 'token' | 'service' | 'certificate' | 'context';
+
 export interface ReviewFinding {
   verdict: Verdict;
   /** Plain language, e.g. "Subject organisation is 'evil', expected 'system:nodes'." */
   message: string;
+  /** What was checked; undefined = the request (findings built before sources existed). */
+  source?: FindingSource;
+}
+
+/** One entry of a Node's status.addresses. */
+export interface NodeAddress {
+  /** InternalIP, ExternalIP, Hostname, InternalDNS, ExternalDNS. */
+  type: string;
+  address: string;
+}
+
+/** A Node, as the review and the Nodes view read it (never its images, pods or heartbeat times). */
+export interface NodeInfo {
+  name: string;
+  uid?: string;
+  resourceVersion?: string;
+  createdAt?: Date;
+  addresses: NodeAddress[];
+  /** The Ready condition's status; 'Unknown' when the Node has none. */
+  ready: 'True' | 'False' | 'Unknown';
+  /** The Ready condition's reason/message, when not Ready. */
+  readyReason?: string;
+  /** status.daemonEndpoints.kubeletEndpoint.Port (Krustlet: its --port). */
+  kubeletPort?: number;
+  kubeletVersion?: string;
+}
+
+/** A Service's cluster IPs (headless and ExternalName Services have none). */
+export interface ServiceInfo {
+  namespace: string;
+  name: string;
+  clusterIPs: string[];
 }
 
 /** What a CSR asks for, decoded from its PKCS#10 request. */

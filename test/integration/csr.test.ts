@@ -15,7 +15,7 @@ import { startControlPlane, type ControlPlane } from '../support/controlPlane';
 import { kubectl } from '../support/kubectl';
 import { until } from '../support/poll';
 import { CLI, runCli, type CliRun } from '../support/process';
-import { CLIENT_USAGES, SERVING_USAGES, csrManifest, krustletClientSpec, krustletServingSpec, makeCsr, type CsrSpec } from '../support/csrFactory';
+import { CLIENT_USAGES, SERVING_USAGES, createCsrAs, krustletClientSpec, krustletServingSpec, type CsrSpec } from '../support/csrFactory';
 
 
 let cp: ControlPlane;
@@ -26,12 +26,7 @@ function cli(args: string[]): Promise<CliRun> {
   return runCli([...args, '--kubeconfig', cp.kubeconfigPath], { home: join(work, 'home') });
 }
 
-/** Creates a CSR as the node itself would (impersonated), or as the admin when `node` is undefined. */
-async function createAs(node: string | undefined, name: string, spec: CsrSpec, signer: string, usages: string[]): Promise<void> {
-  const made = await makeCsr(spec);
-  const as = node ? ['--as', `system:node:${node}`, '--as-group', 'system:nodes'] : [];
-  await kubectl(cp.kubeconfigPath, [...as, 'create', '-f', '-'], JSON.stringify(csrManifest(name, made, signer, usages)));
-}
+const createAs = (node: string | undefined, name: string, spec: CsrSpec, signer: string, usages: string[]) => createCsrAs(cp.kubeconfigPath, node, name, spec, signer, usages);
 
 void describe('krustlet-bootstrap csr (dist/cli.js) against a real API server', () => {
   before(async () => {
@@ -43,7 +38,11 @@ void describe('krustlet-bootstrap csr (dist/cli.js) against a real API server', 
     await createAs('myhost', 'MyHost-tls', krustletServingSpec('MyHost', '172.17.0.1'), 'kubernetes.io/kubelet-serving', SERVING_USAGES);
     // A node asking for a serving certificate that also names the API server and has an extra O.
     await createAs('evil', 'evil-tls', { ...krustletServingSpec('evil', '10.0.0.9'), dns: ['evil', 'kubernetes.default.svc'], o: ['system:nodes', 'system:masters'] }, 'kubernetes.io/kubelet-serving', SERVING_USAGES);
-    // A good one to deny, and a client CSR created by the admin (not a node, not a bootstrap token: warn).
+    // A good one to deny (from a registered Node with that address), and a client CSR created by the admin
+    // (neither the node nor a bootstrap token: fail).
+    await admin.transport.request('POST', '/api/v1/nodes', {
+      body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'other' }, status: { addresses: [{ type: 'InternalIP', address: '10.0.0.7' }] } },
+    });
     await createAs('other', 'other-tls', krustletServingSpec('other', '10.0.0.7'), 'kubernetes.io/kubelet-serving', SERVING_USAGES);
     await createAs(undefined, 'admin-client', krustletClientSpec('somenode'), 'kubernetes.io/kube-apiserver-client-kubelet', CLIENT_USAGES);
     // kube-controller-manager auto-approves kubelet client CSRs whose requester may (the admin may).
@@ -65,7 +64,7 @@ void describe('krustlet-bootstrap csr (dist/cli.js) against a real API server', 
     assert.match(row('MyHost-tls'), /kubelet-serving +system:node:myhost +Pending +warn$/);
     assert.match(row('evil-tls'), /kubelet-serving +system:node:evil +Pending +fail$/);
     assert.match(row('other-tls'), /Pending +pass$/);
-    assert.match(row('admin-client'), /kubelet-client +kubernetes-admin +Approved,Issued +warn$/);
+    assert.match(row('admin-client'), /kubelet-client +kubernetes-admin +Approved,Issued +fail$/);
     // pending first
     const order = lines.slice(1).map((l) => l.split(' ')[0]);
     assert.ok(order.indexOf('admin-client') > order.indexOf('MyHost-tls') && order.indexOf('admin-client') > order.indexOf('evil-tls'), order.join(' '));

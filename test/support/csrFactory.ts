@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { webcrypto } from 'node:crypto';
 import type { CsrInfo } from '../../src/core/types';
+import { kubectl } from './kubectl';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -105,4 +106,15 @@ export function csrManifest(name: string, made: MadeCsr, signerName: string, usa
     metadata: { name, ...(labels ? { labels } : {}) },
     spec: { request: made.base64, signerName, usages },
   };
+}
+
+/**
+ * Creates a CSR in the API server as the node itself would (kubectl impersonating `system:node:<node>`
+ * in group system:nodes, so the API server fills in spec.username and spec.groups exactly as for a
+ * real kubelet), or as the kubeconfig's own user when `node` is undefined.
+ */
+export async function createCsrAs(kubeconfig: string, node: string | undefined, name: string, spec: CsrSpec, signer: string, usages: string[]): Promise<void> {
+  const made = await makeCsr(spec);
+  const as = node ? ['--as', `system:node:${node}`, '--as-group', 'system:nodes'] : [];
+  await kubectl(kubeconfig, [...as, 'create', '-f', '-'], JSON.stringify(csrManifest(name, made, signer, usages)));
 }

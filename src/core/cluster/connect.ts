@@ -10,10 +10,11 @@ import { loadKubeconfig, readCaData, type KubeconfigSource, type LoadedKubeconfi
 import { silentLogger, type Logger } from '../log';
 import type { TokenSecretManifest } from '../token';
 import { formatToken } from '../token';
-import type { BootstrapToken, ContextInfo, CsrInfo, TokenInfo } from '../types';
+import type { BootstrapToken, ContextInfo, CsrInfo, NodeInfo, ServiceInfo, TokenInfo } from '../types';
 import { accessReview, tokenReview, type AccessAttributes, type AccessResult, type TokenReviewResult } from './access';
 import { approveCsr, createCsr, deleteCsr, denyCsr, getCsr, getCsrCertificate, listCsrs, type CreateCsrOptions } from './csr';
 import { createClusterInfo, getClusterInfo, type ClusterInfoCreateResult } from './clusterInfo';
+import { listNodes, listServices } from './nodes';
 import { createClusterRoleBinding, getClusterRoleBinding, listClusterRoleBindings, type ClusterRoleBindingInfo } from './rbac';
 import { createTokenSecret, deleteToken, listTokens, type ListTokensOptions } from './tokens';
 import { credentials, type CredentialOptions } from './credentials';
@@ -169,6 +170,14 @@ export class Cluster {
   }
   createCsr(opts: CreateCsrOptions): Promise<CsrInfo> {
     return createCsr(this.transport, opts);
+  }
+
+  // Nodes and Services (the review's context)
+  listNodes(): Promise<NodeInfo[]> {
+    return listNodes(this.transport);
+  }
+  listServices(): Promise<ServiceInfo[]> {
+    return listServices(this.transport);
   }
 
   // Access

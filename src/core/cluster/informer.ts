@@ -17,9 +17,10 @@
 import { describeError, KrustletError } from '../errors';
 import { silentLogger, type Logger } from '../log';
 import { TOKEN_NAMESPACE, TOKEN_SECRET_TYPE } from '../token';
-import type { CsrInfo, TokenInfo } from '../types';
+import type { CsrInfo, NodeInfo, ServiceInfo, TokenInfo } from '../types';
 import { loadKube, type Cluster, type KubeModule } from './connect';
 import { CSR_PATH, toCsrInfo, type V1Csr } from './csr';
+import { NODES_PATH, SERVICES_PATH, toNodeInfo, toServiceInfo, type V1Node, type V1Service } from './nodes';
 import { secretToTokenInfo } from './tokens';
 
 export type InformerState = 'connecting' | 'live' | 'reconnecting' | 'stopped';
@@ -527,6 +528,24 @@ export function createTokenInformer(cluster: Cluster, opts: InformerOptions<Toke
       toItem: (raw) => secretToTokenInfo(raw),
       key: (t) => t.id,
     },
+    opts,
+  );
+}
+
+/** Nodes, keyed by name (only what the review and the Nodes view read: see toNodeInfo). Needs list+watch on nodes. */
+export function createNodeInformer(cluster: Cluster, opts: InformerOptions<NodeInfo> = {}): Informer<NodeInfo> {
+  return createInformer<V1Node & RawObject, NodeInfo>(
+    cluster,
+    { what: 'Nodes', path: NODES_PATH, toItem: (raw) => toNodeInfo(raw), key: (n) => n.name, version: (n) => n.resourceVersion },
+    opts,
+  );
+}
+
+/** Services in every namespace, keyed by namespace/name (their cluster IPs). Needs list+watch on services cluster-wide. */
+export function createServiceInformer(cluster: Cluster, opts: InformerOptions<ServiceInfo> = {}): Informer<ServiceInfo> {
+  return createInformer<V1Service & RawObject, ServiceInfo>(
+    cluster,
+    { what: 'Services', path: SERVICES_PATH, toItem: (raw) => toServiceInfo(raw), key: (s) => `${s.namespace}/${s.name}` },
     opts,
   );
 }

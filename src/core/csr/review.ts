@@ -4,7 +4,9 @@
  * CN-uses-the-raw-hostname quirk instead of failing on it. Pure and synchronous: no cluster access.
  */
 import { BlockList, isIP } from 'node:net';
-import type { CsrInfo, CsrReview, DecodedRequest, ReviewFinding, Verdict } from '../types';
+import type { CsrInfo, CsrReview, DecodedRequest, FindingSource, ReviewFinding, Verdict } from '../types';
+import { nodeNameOf, type ClusterFacts } from './context';
+import { clientContextChecks, nodeDnsNames, servingContextChecks } from './contextChecks';
 import { decodeCsrPem } from './decode';
 import { SIGNER_KUBELET_CLIENT, SIGNER_KUBELET_SERVING, formatLifetime } from './format';
 
@@ -20,11 +22,17 @@ export interface ReviewOptions {
    * loopback IP SAN is plausible for a node on the same machine: a warning, not a failure.
    */
   apiServer?: string;
+  /**
+   * What the cluster knows (Nodes, Services, bootstrap tokens): the contextual checks. Undefined =
+   * a review of the request alone (the checks that need the cluster are not made, and not claimed).
+   */
+  cluster?: ClusterFacts;
+  /** The time the review is made at (token ages and expiry); default now. */
+  now?: Date;
 }
 
 export const DEFAULT_MAX_DURATION_SECONDS = 365 * 24 * 3600;
 
-const NODE_PREFIX = 'system:node:';
 const NODES_GROUP = 'system:nodes';
 const BOOTSTRAP_PREFIX = 'system:bootstrap:';
 const BOOTSTRAPPERS_GROUP = 'system:bootstrappers';
@@ -41,9 +49,9 @@ export function worstVerdict(findings: readonly ReviewFinding[]): Verdict {
 
 export function reviewCsr(csr: CsrInfo, opts: ReviewOptions = {}): CsrReview {
   const findings: ReviewFinding[] = [];
-  const pass = (message: string) => findings.push({ verdict: 'pass', message });
-  const warn = (message: string) => findings.push({ verdict: 'warn', message });
-  const fail = (message: string) => findings.push({ verdict: 'fail', message });
+  const pass: Say = (message, source = 'request') => findings.push({ verdict: 'pass', message, source });
+  const warn: Say = (message, source = 'request') => findings.push({ verdict: 'warn', message, source });
+  const fail: Say = (message, source = 'request') => findings.push({ verdict: 'fail', message, source });
 
   const result = decodeCsrPem(csr.requestPem);
   if (!result.ok) {
@@ -59,13 +67,14 @@ export function reviewCsr(csr: CsrInfo, opts: ReviewOptions = {}): CsrReview {
   const ctx: Ctx = { csr, d, opts, pass, warn, fail };
   if (csr.signerName === SIGNER_KUBELET_SERVING) reviewServing(ctx);
   else if (csr.signerName === SIGNER_KUBELET_CLIENT) reviewClient(ctx);
-  else warn(`Signer '${csr.signerName}' is not a kubelet certificate signer: not a kubelet certificate; review it by hand.`);
+  else reviewOther(ctx);
 
   return { verdict: worstVerdict(findings), findings, decoded: d };
 }
 
-type Say = (message: string) => void;
-interface Ctx {
+/** Adds a finding; `source` = what was checked (default: the request). */
+export type Say = (message: string, source?: FindingSource) => void;
+export interface Ctx {
   csr: CsrInfo;
   d: DecodedRequest;
   opts: ReviewOptions;
@@ -79,12 +88,8 @@ function checkKey(d: DecodedRequest, _pass: Say, warn: Say, fail: Say): void {
   else if (d.keyAlgorithm.startsWith('unsupported') || d.keyAlgorithm === 'unknown') warn(`The key algorithm is ${d.keyAlgorithm}: the signer may refuse it.`);
 }
 
-function nodeNameOf(identity: string | undefined): string | undefined {
-  return identity?.startsWith(NODE_PREFIX) && identity.length > NODE_PREFIX.length ? identity.slice(NODE_PREFIX.length) : undefined;
-}
-
 function reviewServing(c: Ctx): void {
-  const { csr, d, pass, warn, fail } = c;
+  const { csr, d, pass, fail } = c;
   pass(`Signer is ${SIGNER_KUBELET_SERVING} (a kubelet's serving certificate; nothing approves it automatically).`);
 
   // Who asks.
@@ -109,15 +114,22 @@ function reviewServing(c: Ctx): void {
   if (d.uris.length) fail(`URI SANs (${d.uris.join(', ')}) have no place in a kubelet serving certificate: a node's certificate names only its DNS names and IPs.`);
   if (d.emailAddresses.length) fail(`E-mail SANs (${d.emailAddresses.join(', ')}) have no place in a kubelet serving certificate: a node's certificate names only its DNS names and IPs.`);
   if (d.otherSans?.length) fail(`SANs of other kinds (${d.otherSans.join(', ')}) have no place in a kubelet serving certificate.`);
-  if (!d.dnsNames.length && !d.ipAddresses.length) warn(`The request names no DNS name or IP address: the API server will not be able to verify the kubelet when it connects for logs and exec.`);
+  if (!d.dnsNames.length && !d.ipAddresses.length) {
+    fail(`The request names no DNS name or IP address: no client (the API server fetching logs, metrics-server) can verify a certificate without SANs, and kubelet-csr-approver denies such a request.`);
+  }
 
   const ownNames = new Set([nodeName, cnName].filter((n): n is string => !!n).map((n) => n.toLowerCase()));
+  // The Node's own DNS addresses (Hostname, InternalDNS, ExternalDNS), when it is registered.
+  const addressNames = nodeDnsNames(c, nodeName);
   if (d.dnsNames.length && ownNames.size) {
-    const foreign = d.dnsNames.filter((dns) => !isOwnDnsName(dns, ownNames));
-    if (foreign.length) fail(`DNS name${foreign.length > 1 ? 's' : ''} ${quoteList(foreign)} ${foreign.length > 1 ? 'are' : 'is'} not tied to node '${nodeName ?? cnName}': a node may only ask for its own name (or <name>.<domain>).`);
+    const foreign = d.dnsNames.filter((dns) => !isOwnDnsName(dns, ownNames) && !addressNames.has(dns.toLowerCase().replace(/\.$/, '')));
+    const byAddress = d.dnsNames.filter((dns) => !isOwnDnsName(dns, ownNames) && addressNames.has(dns.toLowerCase().replace(/\.$/, '')));
+    if (foreign.length) fail(`DNS name${foreign.length > 1 ? 's' : ''} ${quoteList(foreign)} ${foreign.length > 1 ? 'are' : 'is'} not tied to node '${nodeName ?? cnName}': a node may only ask for its own name (or <name>.<domain>) or a DNS address its Node object lists.`);
     else pass(`DNS names ${quoteList(d.dnsNames)} belong to node '${nodeName ?? cnName}'.`);
+    if (byAddress.length) pass(`DNS name${byAddress.length > 1 ? 's' : ''} ${quoteList(byAddress)} ${byAddress.length > 1 ? 'are' : 'is'} among Node '${nodeName}''s addresses.`, 'node');
   }
   checkIps(c);
+  servingContextChecks(c, nodeName);
 
   // The hostnames this workspace expects.
   checkExpected(c, [cnName, nodeName, ...d.dnsNames]);
@@ -138,7 +150,7 @@ function reviewClient(c: Ctx): void {
     pass(`Requested with bootstrap token '${csr.username.slice(BOOTSTRAP_PREFIX.length)}' (a joining node's first client certificate).`);
     if (!csr.groups.includes(BOOTSTRAPPERS_GROUP)) warn(`The requester is not in group ${BOOTSTRAPPERS_GROUP} (groups: ${csr.groups.join(', ') || 'none'}).`);
   } else {
-    warn(`Requested by '${csr.username ?? '(unknown)'}', neither a node nor a bootstrap token: make sure you know who asks for a node identity.`);
+    fail(`Requested by '${csr.username ?? '(unknown)'}', neither the node itself nor a bootstrap token: nobody else has a reason to ask for a node's identity, and whoever holds it acts as that node.`);
   }
 
   const bad = csr.usages.filter((u) => !CLIENT_USAGES.has(u));
@@ -152,6 +164,35 @@ function reviewClient(c: Ctx): void {
 
   checkExpected(c, [cnName]);
   checkDuration(c);
+  clientContextChecks(c, cnName, nodeName);
+}
+
+/** Identities that must never be handed out by approving a CSR of another signer. */
+const PRIVILEGED_IDENTITY = /^system:(kube-|serviceaccount:|admin$|apiserver|node:)/;
+/** Groups whose members hold cluster-wide power (system:masters bypasses RBAC entirely). */
+const PRIVILEGED_GROUP = /^(system:(masters|nodes|bootstrappers|serviceaccounts|kube-|monitoring$)|kubeadm:cluster-admins$)/;
+
+/**
+ * Any other signer (kubernetes.io/kube-apiserver-client, legacy-unknown, a custom one): not a kubelet
+ * certificate, so it is never "fine" by itself (the warning stays), but a subject that would make its
+ * holder someone else — another user, a control-plane component, a service account, a privileged
+ * group — fails when the certificate can log in (client auth, or a signer that makes client
+ * certificates).
+ */
+function reviewOther(c: Ctx): void {
+  const { csr, d, warn, fail } = c;
+  warn(`Signer '${csr.signerName}' is not a kubelet certificate signer: not a kubelet certificate; review it by hand.`);
+  const logsIn = csr.usages.includes('client auth') || csr.signerName === 'kubernetes.io/kube-apiserver-client' || csr.signerName === 'kubernetes.io/legacy-unknown';
+  const say = logsIn ? fail : warn;
+  const why = logsIn ? '' : ' (the certificate has no client auth usage, so it cannot log in with it; still, make sure that is intended)';
+  const cn = d.commonName;
+  if (cn !== undefined && PRIVILEGED_IDENTITY.test(cn)) {
+    say(`Subject CN '${cn}' is a control-plane, node or service-account identity: a certificate for it would let its holder act as that component${why}.`);
+  } else if (cn !== undefined && csr.username !== undefined && cn !== csr.username) {
+    say(`Subject CN '${cn}' names another identity than the requester '${csr.username}': approving it would let '${csr.username}' act as '${cn}'${why}.`);
+  }
+  const privileged = d.organizations.filter((o) => PRIVILEGED_GROUP.test(o));
+  if (privileged.length) say(`Subject O ${quoteList(privileged)} ${privileged.length > 1 ? 'are privileged groups' : 'is a privileged group'}: the certificate's holder would get ${privileged.includes('system:masters') ? 'unrestricted access to the cluster (system:masters bypasses RBAC)' : 'its permissions'}${why}.`);
 }
 
 /** CN = system:node:<name> and O = exactly system:nodes. Returns the name from the CN. */
@@ -230,7 +271,7 @@ function checkIps(c: Ctx): void {
     if (ranges && !ranges.check(ip, family)) { warn(`IP SAN ${ip} is outside the expected ranges (${(opts.allowedIpRanges ?? []).join(', ')}).`); continue; }
     good.push(ip);
   }
-  if (good.length) pass(`IP SAN${good.length > 1 ? 's' : ''} ${good.join(', ')} ${ranges ? 'inside the expected ranges' : 'look like node addresses'}.`);
+  if (good.length) pass(`IP SAN${good.length > 1 ? 's' : ''} ${good.join(', ')} ${ranges ? `${good.length > 1 ? 'are' : 'is'} inside the expected ranges` : `${good.length > 1 ? 'look' : 'looks'} like node addresses`}.`);
 }
 
 function inSubnet(ip: string, net: string, prefix: number, family: 'ipv4' | 'ipv6'): boolean {

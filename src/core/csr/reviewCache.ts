@@ -6,14 +6,17 @@
  *  - the request: its uid and resourceVersion (one version of one object; a recreated CSR with the
  *    same name has another uid). Without those (a CsrInfo built by hand) a fingerprint of the fields
  *    the review reads stands in;
- *  - the review's context: everything else it reads (expected hostnames, the API server, later the
- *    cluster's Nodes …), as {@link ReviewContext} with a `version` its owner changes whenever any of
- *    those facts changes.
+ *  - the review's context: the settings it reads (expected hostnames, the API server …), as
+ *    {@link ReviewContext} with a `version` its owner changes whenever one of those changes; and the
+ *    cluster facts this one request's review read (its Node's addresses, its token, the Services'
+ *    cluster IPs: {@link contextKeyOf}), compared on every read — so a Node's heartbeat reviews
+ *    nothing again, while a change of its addresses reviews exactly the requests that name it.
  *
  * One entry per CSR: a newer version replaces the older one, and {@link forget} / {@link retain}
  * drop the entries of requests that are gone. No vscode import: the cache is plain Node.
  */
 import type { CsrInfo, CsrReview } from '../types';
+import { contextKeyOf } from './context';
 import { reviewCsr, type ReviewOptions } from './review';
 
 /** The facts a review depends on beyond the request itself. */
@@ -28,6 +31,8 @@ export type Reviewer = (csr: CsrInfo, options: ReviewOptions) => CsrReview;
 interface Entry {
   version: string;
   contextVersion: number;
+  /** The cluster facts the review read (see contextKeyOf). */
+  factsKey: string;
   review: CsrReview;
 }
 
@@ -40,6 +45,10 @@ export function reviewKeyOf(csr: Pick<CsrInfo, 'uid' | 'name'>): string {
 function versionOf(csr: CsrInfo): string {
   if (csr.uid !== undefined && csr.resourceVersion !== undefined) return csr.resourceVersion;
   return [csr.signerName, csr.username ?? '', csr.groups.join(','), csr.usages.join(','), csr.expirationSeconds ?? '', csr.requestPem].join('|');
+}
+
+function factsKeyOf(csr: CsrInfo, review: CsrReview, ctx: ReviewContext): string {
+  return contextKeyOf(csr, review.decoded, ctx.options.cluster, ctx.options.now ?? new Date());
 }
 
 export class ReviewCache {
@@ -56,16 +65,20 @@ export class ReviewCache {
     const key = reviewKeyOf(csr);
     const version = versionOf(csr);
     const e = this.entries.get(key);
-    if (e && e.version === version && e.contextVersion === ctx.version) return e.review;
+    if (e && this.current(e, csr, ctx)) return e.review;
     const review = this.reviewer(csr, ctx.options);
-    this.entries.set(key, { version, contextVersion: ctx.version, review });
+    this.entries.set(key, { version, contextVersion: ctx.version, factsKey: factsKeyOf(csr, review, ctx), review });
     return review;
   }
 
   /** The review if it is computed and current; never computes it. */
   peek(csr: CsrInfo): CsrReview | undefined {
     const e = this.entries.get(reviewKeyOf(csr));
-    return e && e.version === versionOf(csr) && e.contextVersion === this.context().version ? e.review : undefined;
+    return e && this.current(e, csr, this.context()) ? e.review : undefined;
+  }
+
+  private current(e: Entry, csr: CsrInfo, ctx: ReviewContext): boolean {
+    return e.version === versionOf(csr) && e.contextVersion === ctx.version && e.factsKey === factsKeyOf(csr, e.review, ctx);
   }
 
   /** Drops the entry of a request that is gone. */

@@ -2,7 +2,7 @@
  * What a CSR asks for, in a few plain lines (CLI `csr review`) and as a Markdown block (the tree
  * item's tooltip). Every value from the request is escaped: a CSR is attacker-controlled text.
  */
-import type { CsrInfo, CsrReview, ReviewFinding, Verdict } from '../types';
+import type { CsrInfo, CsrReview, FindingSource, ReviewFinding, Verdict } from '../types';
 import { formatAge, formatLifetime, shortSignerName } from './format';
 
 export interface RequestSummary {
@@ -13,6 +13,22 @@ export interface RequestSummary {
 
 const MARK: Record<Verdict, string> = { pass: 'ok  ', warn: 'WARN', fail: 'FAIL' };
 const MD_MARK: Record<Verdict, string> = { pass: '✓', warn: '⚠', fail: '✗' };
+
+/** What a finding checked, as every front end names it ("" for the request itself). */
+export const SOURCE_LABEL: Record<FindingSource, string> = {
+  request: '',
+  node: 'Node object',
+  token: 'token Secret',
+  service: 'Services',
+  certificate: 'current certificate',
+  context: 'context not available',
+};
+
+/** A finding's message with what it checked in front, e.g. "[Node object] IP SAN 10.0.0.9 is not …". */
+export function findingText(f: ReviewFinding): string {
+  const label = SOURCE_LABEL[f.source ?? 'request'];
+  return label ? `[${label}] ${f.message}` : f.message;
+}
 
 /** The reasons behind a verdict: the findings that did not pass (empty when everything passed). */
 export function reviewReasons(review: CsrReview): ReviewFinding[] {
@@ -47,7 +63,7 @@ export function summarizeRequest(csr: CsrInfo, review: CsrReview, now: Date = ne
   const width = Math.max(...fields.map(([k]) => k.length)) + 1;
   const lines = fields.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`);
   lines.push(`${'Verdict:'.padEnd(width)} ${review.verdict.toUpperCase()}`);
-  for (const f of reasons) lines.push(`  ${MARK[f.verdict]} ${f.message}`);
+  for (const f of reasons) lines.push(`  ${MARK[f.verdict]} ${findingText(f)}`);
 
   const md: string[] = [];
   md.push(`**${esc(csr.name)}** — ${esc(csr.state)}, ${esc(shortSignerName(csr.signerName))}`, '');
@@ -55,7 +71,7 @@ export function summarizeRequest(csr: CsrInfo, review: CsrReview, now: Date = ne
   md.push('', `**Review: ${review.verdict.toUpperCase()}** ${MD_MARK[review.verdict]}`);
   if (reasons.length) {
     md.push('');
-    for (const f of reasons) md.push(`- ${MD_MARK[f.verdict]} ${esc(f.message)}`);
+    for (const f of reasons) md.push(`- ${MD_MARK[f.verdict]} ${esc(findingText(f))}`);
   }
   return { lines, markdown: md.join('\n') };
 }
