@@ -28,6 +28,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'bootstrap', summary: 'create a bootstrap token and write bootstrap.conf for a Krustlet node', load: async () => (await import('./bootstrap.js')).bootstrapCommand },
   { name: 'token', summary: 'create (with the kubeadm join command), list, delete or prune bootstrap tokens', load: async () => (await import('./token.js')).tokenCommand },
   { name: 'csr', summary: 'list, review, approve, deny or prune CertificateSigningRequests', load: async () => (await import('./csr.js')).csrCommand },
+  { name: 'node', summary: 'list Nodes: Ready, addresses, the token and CSRs they came from, serving certificate expiry', load: async () => (await import('./node.js')).nodeCommand },
   { name: 'preflight', summary: 'check permissions, RBAC bindings and bootstrap-token auth', load: async () => (await import('./preflight.js')).preflightCommand },
   { name: 'cluster-info', summary: "kubeadm join's token discovery: check kube-public/cluster-info and its signatures, or create it", load: async () => (await import('./clusterInfo.js')).clusterInfoCommand },
   { name: 'rbac', summary: "create kubeadm's bootstrap RBAC bindings (rbac apply)", load: async () => (await import('./preflight.js')).rbacCommand },

@@ -67,6 +67,8 @@ export interface CsrInfo {
   conditions: CsrCondition[];
   /** True when status.certificate is non-empty. */
   hasCertificate: boolean;
+  /** The issued certificate chain (PEM, decoded from status.certificate), when there is one. */
+  certificatePem?: string;
   state: CsrState;
 }
 

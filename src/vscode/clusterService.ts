@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { connect, type Cluster } from '../core/cluster';
-import { createCsrInformer, createTokenInformer } from '../core/cluster/informer';
+import { createCsrInformer, createNodeInformer, createServiceInformer, createTokenInformer } from '../core/cluster/informer';
 import { describeError, isKrustletError, KrustletError } from '../core/errors';
 import type { Logger } from '../core/log';
-import type { CsrInfo, PreflightFinding, TokenInfo } from '../core/types';
+import type { CsrInfo, NodeInfo, PreflightFinding, ServiceInfo, TokenInfo } from '../core/types';
 import { LiveCollection } from './collection';
 import { affects, affectsConnection, contextSetting, expectedHostnamesSetting, kubeconfigSetting, kubeconfigWatchPaths } from './config';
 import { BuiltinCommands, type ConnectionKind, ContextKeys, Settings, StateKeys } from './constants';
@@ -37,6 +37,10 @@ export class ClusterService implements vscode.Disposable {
   readonly csrs: LiveCollection<CsrInfo>;
   /** Bootstrap tokens (Secrets in kube-system, never with their secret), by token id. */
   readonly tokens: LiveCollection<TokenInfo>;
+  /** Nodes, by name (the review's context and the Nodes group; a limited identity may not list them). */
+  readonly nodes: LiveCollection<NodeInfo>;
+  /** Services of every namespace, by namespace/name (their cluster IPs, for the review). */
+  readonly services: LiveCollection<ServiceInfo>;
 
   private generation = 0;
   /** The last clean preflight of {@link cluster} (see {@link cleanPreflight}); never a failing one. */
@@ -52,11 +56,15 @@ export class ClusterService implements vscode.Disposable {
   ) {
     this.csrs = new LiveCollection('CSR', (c, logger) => createCsrInformer(c, { logger }), log, (c) => `${c.name} (${c.state})`);
     this.tokens = new LiveCollection('Bootstrap token', (c, logger) => createTokenInformer(c, { logger }), log, (t) => t.id);
+    this.nodes = new LiveCollection('Node', (c, logger) => createNodeInformer(c, { logger }), log, (n) => n.name);
+    this.services = new LiveCollection('Service', (c, logger) => createServiceInformer(c, { logger }), log, (x) => `${x.namespace}/${x.name}`);
     this.disposables.push(
       this.connectionEmitter,
       this.hostnamesEmitter,
       this.csrs,
       this.tokens,
+      this.nodes,
+      this.services,
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (affectsConnection(e)) this.scheduleReconnect('settings changed');
         if (affects(e, Settings.expectedHostnames)) this.hostnamesEmitter.fire();
@@ -99,6 +107,8 @@ export class ClusterService implements vscode.Disposable {
       this.setState({ kind: 'connected' });
       this.csrs.start(cluster);
       this.tokens.start(cluster);
+      this.nodes.start(cluster);
+      this.services.start(cluster);
     } catch (e) {
       if (gen !== this.generation) return;
       const kind = classify(e);
@@ -148,6 +158,8 @@ export class ClusterService implements vscode.Disposable {
   private stopWatches(): void {
     this.csrs.stop();
     this.tokens.stop();
+    this.nodes.stop();
+    this.services.stop();
   }
 
   /** Watch the kubeconfig file(s): an edit on disk (a new context, a rotated credential) reconnects. */

@@ -68,6 +68,11 @@ export class LiveCollection<T> implements vscode.Disposable {
     return this.current;
   }
 
+  /** The error the watch fails with (undefined while live): why its facts cannot be read. */
+  get lastError(): unknown {
+    return this.informer?.lastError;
+  }
+
   /** Lists and watches the collection of `cluster`, replacing any earlier watch. */
   start(cluster: Cluster): void {
     this.stop();

@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { DEFAULT_EXPIRY_WARNING_DAYS } from '../core/nodes';
 import { kubeconfigCandidates } from '../core/kubeconfig';
 import { BuiltinCommands, DEFAULT_AGENT_PATH, DEFAULT_BOOTSTRAP_CONFIG_PATH, DEFAULT_TOKEN_TTL, type SettingKey, Settings } from './constants';
 
@@ -46,6 +47,12 @@ export function tokenTtlSetting(): string {
 
 export function expectedHostnamesSetting(): string[] {
   return section().get<string[]>(Settings.expectedHostnames, []).filter((h) => typeof h === 'string' && h.trim()).map((h) => h.trim());
+}
+
+/** Days before a Node's serving certificate expires from which the tree warns (krustlet.certificateExpiryWarningDays). */
+export function certificateExpiryWarningDaysSetting(): number {
+  const v = section().get<number>(Settings.certificateExpiryWarningDays, DEFAULT_EXPIRY_WARNING_DAYS);
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : DEFAULT_EXPIRY_WARNING_DAYS;
 }
 
 /** The folder's `krustlet.bootstrapConfigPath` as written (relative to the folder unless absolute). */

@@ -73,6 +73,11 @@ export const ContextValues = {
   cluster: 'cluster',
   tokensGroup: 'group.tokens',
   csrsGroup: 'group.csrs',
+  nodesGroup: 'group.nodes',
+  /** A cluster Node (Ready or not). */
+  node: 'node',
+  /** A Node whose serving certificate expires soon (or did). */
+  nodeCertExpiring: 'node.certExpiring',
   token: 'token',
   tokenExpired: 'token.expired',
   /** Pending and the review passes or only warns: approvable inline and in multi-select. */
@@ -103,6 +108,7 @@ export const Settings = {
   bootstrapConfigPath: 'bootstrapConfigPath',
   tokenTtl: 'tokenTtl',
   expectedHostnames: 'expectedHostnames',
+  certificateExpiryWarningDays: 'certificateExpiryWarningDays',
   agentPath: 'agentPath',
 } as const;
 

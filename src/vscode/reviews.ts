@@ -5,10 +5,28 @@
  * render of thousands of requests fast.
  */
 import * as vscode from 'vscode';
+import { liveFactSource, liveServiceFacts, type LiveSource } from '../core/cluster/reviewFacts';
+import { nodeKey, nodeNameOf, type ClusterFacts } from '../core/csr/context';
 import { loadX509 } from '../core/csr/decode';
 import { ReviewCache, type ReviewContext } from '../core/csr/reviewCache';
+import { csrsByNode } from '../core/nodes';
 import type { CsrInfo, CsrReview } from '../core/types';
 import type { ClusterService } from './clusterService';
+import type { LiveCollection } from './collection';
+
+/** A live collection as the core's fact sources read it. */
+function liveSource<T>(c: LiveCollection<T>): LiveSource<T> {
+  return {
+    get synced() {
+      return c.synced;
+    },
+    get error() {
+      return c.lastError;
+    },
+    get: (key) => c.get(key),
+    list: () => c.list(),
+  };
+}
 
 /** Longest run of background reviews before yielding to the extension host's other work. */
 const REVIEW_SLICE_MS = 8;
@@ -38,7 +56,14 @@ export class Reviews implements vscode.Disposable {
   private x509Warmed = false;
   private readonly disposables: vscode.Disposable[];
 
+  /** The cluster's facts the reviews read (Nodes, Services, token Secrets), straight from the live collections. */
+  readonly facts: ClusterFacts;
+  /** What each Node's reviews read last (uid + addresses), to refresh only the requests of a Node whose addresses changed. */
+  private readonly seenNodes = new Map<string, string>();
+
   constructor(private readonly service: ClusterService) {
+    const services = liveServiceFacts(liveSource(service.services));
+    this.facts = { nodes: liveFactSource('Nodes', liveSource(service.nodes)), tokens: liveFactSource('bootstrap token Secrets', liveSource(service.tokens)), services };
     this.context = this.readContext(0);
     this.cache = new ReviewCache(() => this.context);
     this.disposables = [
@@ -58,11 +83,45 @@ export class Reviews implements vscode.Disposable {
         if (c.type === 'deleted') this.cache.forget(c.item);
         else if (c.type === 'reset') this.cache.retain(service.csrs.list());
       }),
+      // The cache notices stale facts by itself (each entry is keyed by the facts it read); these
+      // only say which requests' items to draw again.
+      service.nodes.onDidChange((c) => {
+        if (c.type === 'reset' || c.type === 'status') {
+          this.seenNodes.clear();
+          return this.factsChanged();
+        }
+        const key = c.type === 'deleted' ? nodeKey(undefined) : nodeKey(c.item);
+        if (this.seenNodes.get(c.key) === key) return; // a heartbeat: nothing the review reads
+        this.seenNodes.set(c.key, key);
+        this.factsChanged((csr) => nodeNameOf(csr.username)?.toLowerCase() === c.key.toLowerCase(), c.key);
+      }),
+      service.tokens.onDidChange((c) => {
+        if (c.type === 'reset' || c.type === 'status') return this.factsChanged();
+        this.factsChanged((csr) => csr.username === `system:bootstrap:${c.key}`);
+      }),
+      service.services.onDidChange(() => {
+        services.changed();
+        this.factsChanged();
+      }),
     ];
   }
 
+  /**
+   * Facts changed: the items of the requests they concern are drawn again (`which`: those; a node
+   * name also takes the client requests whose subject is that node), or every item.
+   */
+  private factsChanged(which?: (csr: CsrInfo) => boolean, node?: string): void {
+    if (!which) {
+      this.contextEmitter.fire();
+      return;
+    }
+    const names = this.service.csrs.list().filter(which).map((c) => c.name);
+    if (node !== undefined) for (const c of csrsByNode(this.service.csrs.list()).get(node.toLowerCase())?.client ?? []) names.push(c.name);
+    if (names.length) this.reviewedEmitter.fire([...new Set(names)]);
+  }
+
   private readContext(version: number): ReviewContext {
-    return { version, options: { expectedHostnames: this.service.expectedHostnames(), apiServer: this.service.cluster?.server } };
+    return { version, options: { expectedHostnames: this.service.expectedHostnames(), apiServer: this.service.cluster?.server, cluster: this.facts } };
   }
 
   private contextChanged(): void {

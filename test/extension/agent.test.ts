@@ -382,8 +382,8 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
       assert.ok(node, 'the tree has an agent node');
       // after the Bootstrap Tokens and Certificate Signing Requests groups
       const roots = api.tree.getChildren(api.tree.clusterNode);
-      assert.deepEqual(roots.map((n) => n.kind), ['group', 'group', 'agent']);
-      assert.equal(roots[2], node);
+      assert.deepEqual(roots.map((n) => n.kind), ['group', 'group', 'nodesGroup', 'agent']);
+      assert.equal(roots[3], node);
       assert.equal(api.tree.getParent(node), api.tree.clusterNode);
       assert.equal(api.tree.getTreeItem(node).label, `Agent ${host}`);
 

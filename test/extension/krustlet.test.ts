@@ -66,6 +66,12 @@ async function clientKubeconfig(user: string): Promise<string> {
 }
 
 
+/** A Node as a kubelet registers it (the admin may create Nodes with their status). */
+async function createNode(name: string, ip: string): Promise<void> {
+  const body = { apiVersion: 'v1', kind: 'Node', metadata: { name }, status: { addresses: [{ type: 'InternalIP', address: ip }], conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }], daemonEndpoints: { kubeletEndpoint: { Port: 10250 } } } };
+  await kubectl(['create', '-f', '-'], JSON.stringify(body));
+}
+
 function children(api: KrustletTestApi, node?: KrustletNode): KrustletNode[] {
   return api.tree.getChildren(node);
 }
@@ -116,6 +122,7 @@ suite('Krustlet view and commands against a real control plane', function () {
     api?.setPrompter(undefined);
     // Leave the shared control plane as found: this run's CSRs and tokens go.
     for (const c of (await admin.listCsrs()).items) if (c.name.startsWith(`kt-${run}-`)) await admin.deleteCsr(c.name).catch(() => undefined);
+    for (const n of await admin.listNodes()) if (n.name.startsWith(`kt-${run}-`)) await kubectl(['delete', 'node', n.name]).catch(() => undefined);
     if (bootstrapped) await admin.deleteToken(bootstrapped.tokenId).catch(() => undefined);
     await vscode.workspace.getConfiguration('krustlet').update('expectedHostnames', undefined, vscode.ConfigurationTarget.Global);
   });
@@ -132,7 +139,7 @@ suite('Krustlet view and commands against a real control plane', function () {
     assert.equal(item.label, admin.context.name);
     assert.match(String(item.description), new RegExp(admin.server.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
     const groups = children(api, roots[0]).map((n) => api.tree.getTreeItem(n).label as string);
-    assert.deepEqual(groups, ['Bootstrap Tokens', 'Certificate Signing Requests']);
+    assert.deepEqual(groups, ['Bootstrap Tokens', 'Certificate Signing Requests', 'Nodes']);
   });
 
   test('Bootstrap (answered through its options) writes bootstrap.conf and creates the Secret', async () => {
@@ -326,6 +333,9 @@ suite('Krustlet view and commands against a real control plane', function () {
   });
 
   test('a CSR created by another client appears in the tree, pending first, with a passing review', async () => {
+    // The node is registered with the address it asks for: the review checks it against the Node object.
+    await createNode(goodHost, '172.17.0.1');
+    await until(`Node ${goodHost} in the store`, () => api.service.nodes.get(goodHost));
     await createCsr(`${goodHost}-tls`, krustletServingSpec(goodHost, '172.17.0.1'), { user: `system:node:${goodHost}`, groups: ['system:nodes', 'system:authenticated'] });
     const created = Date.now();
     const node = await until(`${goodHost}-tls in the tree`, () => treeCsr(api, `${goodHost}-tls`));
@@ -338,6 +348,8 @@ suite('Krustlet view and commands against a real control plane', function () {
     assert.match(String(item.description), /^kubelet-serving · /);
     const tooltip = (item.tooltip as vscode.MarkdownString).value.replace(/\\/g, '');
     assert.match(tooltip, /Review: PASS/);
+    const reviewed = api.reviews.get(api.service.csrs.get(`${goodHost}-tls`)!);
+    assert.ok(reviewed.findings.some((f) => f.source === 'node' && f.verdict === 'pass' && /IP SAN 172\.17\.0\.1 is among Node/.test(f.message)), JSON.stringify(reviewed.findings));
     for (const part of [`CN=system:node:${goodHost}`, 'O=system:nodes', `DNS:${goodHost}`, 'IP:172.17.0.1', 'ECDSA', 'server auth', `system:node:${goodHost}`]) {
       assert.ok(tooltip.includes(part), `tooltip lacks ${part}:\n${tooltip}`);
     }
@@ -363,6 +375,40 @@ suite('Krustlet view and commands against a real control plane', function () {
       return n && (stateOf(api, n) === 'approved' || stateOf(api, n) === 'issued') && n;
     });
     assert.ok(['csr.approved', 'csr.issued'].includes(String(api.tree.getTreeItem(after).contextValue)));
+  });
+
+  test('the Nodes group shows the node: Ready, its address, the serving certificate issued through its CSR', async () => {
+    const handle = await until(`Node ${goodHost} in the Nodes group`, () => children(api, api.tree.nodes.group).find((n) => n.kind === 'node' && n.name === goodHost));
+    assert.ok(children(api, api.tree.clusterNode).includes(api.tree.nodes.group), 'the cluster shows the Nodes group');
+    const item = await until('the serving certificate in the Node item', () => {
+      const i = api.tree.getTreeItem(handle);
+      return /cert in 36[45] days/.test(String(i.description)) && i;
+    });
+    assert.match(String(item.description), /^Ready · 172\.17\.0\.1 · cert in 36[45] days$/);
+    assert.equal(item.contextValue, 'node');
+    const tip = (api.tree.resolveTreeItem(api.tree.getTreeItem(handle), handle)).tooltip as vscode.MarkdownString;
+    const text = tip.value.replace(/\\/g, '');
+    for (const part of [`Node ${goodHost}`, 'InternalIP 172.17.0.1', 'Kubelet port:** 10250', `from CSR ${goodHost}-tls`, 'Issuer:', `DNS:${goodHost}`, 'IP:172.17.0.1']) assert.ok(text.includes(part), `tooltip lacks ${part}:\n${text}`);
+    // A warning threshold beyond a year marks it.
+    await vscode.workspace.getConfiguration('krustlet').update('certificateExpiryWarningDays', 400, vscode.ConfigurationTarget.Global);
+    try {
+      await until('the expiry warning', () => api.tree.getTreeItem(handle).contextValue === 'node.certExpiring');
+    } finally {
+      await vscode.workspace.getConfiguration('krustlet').update('certificateExpiryWarningDays', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  test('the review follows the Node: an IP that is not the node\'s fails, and passes once the Node lists it', async () => {
+    const host = `kt-${run}-moves`;
+    await createNode(host, '10.2.0.1');
+    await until(`Node ${host} in the store`, () => api.service.nodes.get(host));
+    await createCsr(`${host}-tls`, krustletServingSpec(host, '10.2.0.99'), { user: `system:node:${host}`, groups: ['system:nodes', 'system:authenticated'] });
+    const node = await until(`${host}-tls in the tree`, () => treeCsr(api, `${host}-tls`));
+    await until('the failing review in the tree', () => api.tree.getTreeItem(node).contextValue === 'csr.pending.failing');
+    const failing = api.reviews.get(api.service.csrs.get(`${host}-tls`)!);
+    assert.ok(failing.findings.some((f) => f.source === 'node' && f.verdict === 'fail' && /10\.2\.0\.99 is not among Node/.test(f.message)));
+    await kubectl(['patch', 'node', host, '--subresource=status', '--type=json', '-p', JSON.stringify([{ op: 'add', path: '/status/addresses/-', value: { type: 'ExternalIP', address: '10.2.0.99' } }])]);
+    await until('the item to pass once the Node lists the address', () => api.tree.getTreeItem(node).contextValue === 'csr.pending');
   });
 
   test('Deny asks first, then denies in the API server and the item turns denied', async () => {

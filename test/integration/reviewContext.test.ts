@@ -217,4 +217,51 @@ void describe('review in context (real API server)', () => {
       limited.dispose();
     }
   });
+
+  void it('node list: every Node with Ready, addresses, port, the token and CSRs it came from, and the serving certificate issued through its CSR', async () => {
+    // node-a-good was approved above; kube-controller-manager signs it.
+    await until('node-a-good issued', async () => (await admin.getCsr('node-a-good')).state === 'issued');
+    const r = await cli(['node', 'list', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const nodes = JSON.parse(r.stdout) as {
+      name: string;
+      ready: string;
+      kubeletPort: number | null;
+      addresses: { type: string; address: string }[];
+      token: { id: string; description: string | null; present: boolean | null } | null;
+      csrs: { client: string[]; serving: string[] };
+      servingCertificate: { csr: string; issuer: string; subject: string; sans: string[]; notAfter: string; selfSigned: boolean; expires: string; warning: boolean } | null;
+    }[];
+    const a = nodes.find((n) => n.name === 'node-a');
+    assert.ok(a, r.stdout);
+    assert.equal(a.ready, 'True');
+    assert.equal(a.kubeletPort, 10250);
+    assert.ok(a.addresses.some((x) => x.type === 'InternalIP' && x.address === '10.1.0.5'));
+    assert.equal(a.token?.description, 'any node', 'the token of the (takeover) client CSR for node-a');
+    assert.deepEqual(a.csrs.client, ['takeover-node-a']);
+    assert.ok(a.csrs.serving.includes('node-a-good') && a.csrs.serving.includes('node-a-foreign-ip'), a.csrs.serving.join(' '));
+    const cert = a.servingCertificate;
+    assert.ok(cert, 'the serving certificate from the issued CSR');
+    assert.equal(cert.csr, 'node-a-good');
+    assert.match(cert.subject, /CN=system:node:node-a/);
+    assert.deepEqual([...cert.sans].sort(), ['DNS:a-host.example', 'DNS:node-a', 'DNS:node-a.lan', 'IP:10.1.0.5'].sort());
+    assert.equal(cert.selfSigned, false);
+    // kube-controller-manager signs with the cluster CA, for a year by default.
+    const ca = (await import('node:crypto')).X509Certificate;
+    const { readFileSync } = await import('node:fs');
+    assert.equal(cert.issuer, new ca(readFileSync(cp.caPath)).subject.split('\n').join(', '));
+    assert.match(cert.expires, /^in 36[45] days$/);
+    assert.equal(cert.warning, false);
+
+    const warned = JSON.parse((await cli(['node', 'list', '--json', '--warn-days', '400'])).stdout) as typeof nodes;
+    assert.equal(warned.find((n) => n.name === 'node-a')?.servingCertificate?.warning, true, 'a year is within 400 days');
+
+    const text = await cli(['node', 'list']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^NAME +STATUS +ADDRESSES +PORT +TOKEN +CSRS +SERVING CERT +ISSUER/);
+    assert.match(text.stdout.split('\n').find((l) => l.startsWith('node-a ')) ?? '', /^node-a +Ready +10\.1\.0\.5, node-a\.lan, a-host\.example, 10\.9\.9\.9 +10250 +[a-z0-9]{6} +\d+ +expires in 36[45] days/);
+    const bad = await cli(['node', 'list', '--warn-days', 'soon']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^error: --warn-days 'soon' is not a whole number of days\./);
+  });
 });

@@ -6,7 +6,7 @@ import { COMMANDS } from '../../src/cli/main';
 void test('every command row loads the group it names', async () => {
   assert.deepEqual(
     COMMANDS.map((c) => c.name),
-    ['bootstrap', 'token', 'csr', 'preflight', 'cluster-info', 'rbac', 'agent', 'completion'],
+    ['bootstrap', 'token', 'csr', 'node', 'preflight', 'cluster-info', 'rbac', 'agent', 'completion'],
   );
   for (const row of COMMANDS) {
     assert.ok(row.summary.length > 10, row.name);
@@ -18,7 +18,7 @@ void test('every command row loads the group it names', async () => {
 });
 
 void test('a group with subcommands prints its help: exit 1 without a subcommand, 0 with --help/-h', async () => {
-  for (const name of ['token', 'csr', 'cluster-info', 'rbac', 'agent', 'completion']) {
+  for (const name of ['token', 'csr', 'node', 'cluster-info', 'rbac', 'agent', 'completion']) {
     const group = await COMMANDS.find((c) => c.name === name)!.load();
     for (const [args, code] of [[[], 1], [['--help'], 0], [['-h'], 0]] as const) {
       let out = '';

@@ -70,6 +70,7 @@ export function toCsrInfo(csr: V1Csr): CsrInfo {
   if (created) info.createdAt = created;
   if (spec.username !== undefined) info.username = spec.username;
   if (spec.expirationSeconds !== undefined) info.expirationSeconds = spec.expirationSeconds;
+  if (csr.status?.certificate) info.certificatePem = Buffer.from(csr.status.certificate, 'base64').toString('utf8');
   return info;
 }
 

@@ -99,7 +99,8 @@ export function nodeNameOf(identity: string | undefined): string | undefined {
 }
 
 const stateKey = (s: FactState) => (s.ready ? 'ok' : `x:${s.reason}`);
-const nodeKey = (n: NodeInfo | undefined) => (n ? `${n.uid ?? ''}/${n.addresses.map((a) => `${a.type}=${a.address}`).join(',')}` : '-');
+/** What the review reads of a Node (its uid and addresses; not its heartbeats). */
+export const nodeKey = (n: NodeInfo | undefined) => (n ? `${n.uid ?? ''}/${n.addresses.map((a) => `${a.type}=${a.address}`).join(',')}` : '-');
 
 /**
  * The facts one request's review read, as a string: the review is current as long as this is the

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { summarizeRequest } from '../../core/csr/summary';
+import { findingText, summarizeRequest } from '../../core/csr/summary';
 import type { Cluster } from '../../core/cluster';
 import { describeError, KrustletError } from '../../core/errors';
 import type { CsrInfo, CsrReview } from '../../core/types';
@@ -33,7 +33,7 @@ function listed(ctx: FeatureContext, names: readonly string[], result: CsrComman
 function reasonsText(review: CsrReview): string {
   return review.findings
     .filter((f) => f.verdict !== 'pass')
-    .map((f) => `${f.verdict === 'fail' ? '✗' : '⚠'} ${plainText(f.message, MAX_DETAIL)}`)
+    .map((f) => `${f.verdict === 'fail' ? '✗' : '⚠'} ${plainText(findingText(f), MAX_DETAIL)}`)
     .join('\n');
 }
 
@@ -182,6 +182,11 @@ class ReviewDocuments implements vscode.TextDocumentContentProvider, vscode.Disp
         else if (c.type === 'reset') this.refreshOpen();
       }),
       ctx.reviews.onDidChangeContext(() => this.refreshOpen()),
+      // The facts a request's review read changed (its Node's addresses, its token …).
+      ctx.reviews.onDidReview((names) => {
+        const changed = new Set(names);
+        for (const d of vscode.workspace.textDocuments) if (d.uri.scheme === REVIEW_SCHEME && changed.has(decodeURIComponent(d.uri.path.replace(/^\//, '').replace(/\.md$/, '')))) this.emitter.fire(d.uri);
+      }),
     ];
   }
   private refreshOpen(): void {
@@ -205,7 +210,7 @@ function reviewUri(name: string): vscode.Uri {
 
 function reviewMarkdown(csr: CsrInfo, review: CsrReview): string {
   const summary = summarizeRequest(csr, review);
-  const all = review.findings.map((f) => `- ${f.verdict === 'pass' ? '✓' : f.verdict === 'warn' ? '⚠' : '✗'} ${markdownText(f.message)}`);
+  const all = review.findings.map((f) => `- ${f.verdict === 'pass' ? '✓' : f.verdict === 'warn' ? '⚠' : '✗'} ${markdownText(findingText(f))}`);
   return [
     `# Certificate signing request review`,
     '',
@@ -229,7 +234,7 @@ async function reviewCsr(ctx: FeatureContext, name: string, options: { show?: bo
     return undefined;
   }
   const review = ctx.reviews.get(csr);
-  ctx.log.info(`Review of ${csr.name}: ${review.verdict}. ${review.findings.filter((f) => f.verdict !== 'pass').map((f) => `[${f.verdict}] ${f.message}`).join(' ')}`);
+  ctx.log.info(`Review of ${csr.name}: ${review.verdict}. ${review.findings.filter((f) => f.verdict !== 'pass').map((f) => `[${f.verdict}] ${findingText(f)}`).join(' ')}`);
   if (options.show !== false) await vscode.commands.executeCommand(BuiltinCommands.showMarkdownPreview, reviewUri(csr.name));
   return review;
 }

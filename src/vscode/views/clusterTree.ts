@@ -21,6 +21,7 @@ import {
   TokenNode,
   tokenTreeItem,
 } from './nodes';
+import { NodesGroup } from './nodesGroup';
 
 /** What the tree needs of an agent run (src/vscode/agent's AgentRun): its names, progress and progress event. */
 export interface AgentProgressSource {
@@ -45,6 +46,8 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
   readonly clusterNode = new ClusterNode();
   readonly tokensGroup = new GroupNode('tokens');
   readonly csrsGroup = new GroupNode('csrs');
+  /** The Nodes group (views/nodesGroup.ts): its own handles and refreshes. */
+  readonly nodes: NodesGroup;
   private readonly csrHandles = new Map<string, CsrNode>();
   private readonly tokenHandles = new Map<string, TokenNode>();
   /** The "Agent <hostname>" node, once a run was started in this window (see followAgent). */
@@ -59,7 +62,9 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
     private readonly service: ClusterService,
     private readonly reviews: Reviews,
   ) {
+    this.nodes = new NodesGroup(service, (n) => this.emitter.fire(n));
     this.disposables.push(
+      this.nodes,
       this.emitter,
       service.onDidChangeConnection(() => {
         this.csrHandles.clear();
@@ -117,6 +122,10 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
         const t = this.service.tokens.get(node.id);
         return t ? tokenTreeItem(t) : gone(node.id);
       }
+      case 'nodesGroup':
+        return this.nodes.groupItem();
+      case 'node':
+        return this.nodes.treeItem(node);
       case 'csr': {
         const csr = this.service.csrs.get(node.name);
         if (!csr) return gone(node.name);
@@ -130,6 +139,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
   }
 
   resolveTreeItem(item: vscode.TreeItem, node: KrustletNode): vscode.TreeItem {
+    if (node.kind === 'node' && item.tooltip === undefined) item.tooltip = this.nodes.tooltip(node);
     if (node.kind !== 'csr' || item.tooltip !== undefined) return item;
     const csr = this.service.csrs.get(node.name);
     if (csr) item.tooltip = csrTooltip(csr, this.reviews.get(csr));
@@ -166,7 +176,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
       case 'csr':
         return this.csrsGroup;
       case 'message':
-        return node.id.startsWith('tokens') ? this.tokensGroup : this.csrsGroup;
+        return node.id.startsWith('tokens') ? this.tokensGroup : node.id.startsWith('nodes') ? this.nodes.group : this.csrsGroup;
+      case 'nodesGroup':
+        return this.clusterNode;
+      case 'node':
+        return this.nodes.group;
       case 'agent':
         return this.clusterNode;
       case 'agentStep':
@@ -183,11 +197,13 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
     }
     switch (node.kind) {
       case 'cluster':
-        return this.agentNode ? [this.tokensGroup, this.csrsGroup, this.agentNode] : [this.tokensGroup, this.csrsGroup];
+        return this.agentNode ? [this.tokensGroup, this.csrsGroup, this.nodes.group, this.agentNode] : [this.tokensGroup, this.csrsGroup, this.nodes.group];
       case 'group':
         return node.group === 'tokens' ? this.tokenChildren() : this.csrChildren();
       case 'agent':
         return node.steps;
+      case 'nodesGroup':
+        return this.nodes.children();
       default:
         return [];
     }

@@ -7,6 +7,7 @@ import { tokenExpired } from '../../core/token';
 import type { CsrInfo, CsrReview, CsrState, TokenInfo } from '../../core/types';
 import { ContextValues, type ContextValue } from '../constants';
 import { escapedMarkdown, markdownText, plainText } from '../text';
+import type { NodeNode, NodesGroupNode } from './nodesGroup';
 
 /**
  * The tree's typed nodes. The cluster, its groups, tokens and CSRs are handles: what they show is
@@ -14,7 +15,7 @@ import { escapedMarkdown, markdownText, plainText } from '../text';
  * node; the functions below turn those facts into TreeItems. Messages and the agent node carry
  * what only the view has.
  */
-export type KrustletNode = ClusterNode | GroupNode | TokenNode | CsrNode | MessageNode | AgentNode | AgentStepNode;
+export type KrustletNode = ClusterNode | GroupNode | TokenNode | CsrNode | MessageNode | AgentNode | AgentStepNode | NodesGroupNode | NodeNode;
 
 export class ClusterNode {
   readonly kind = 'cluster';
