@@ -13,6 +13,7 @@ import { registerCsrFeature } from './vscode/commands/csr';
 import { commandHandlers, registerCommands } from './vscode/commands/index';
 import { tokenCalls } from './vscode/commands/tokens';
 import { registerCsrNotifier } from './vscode/csrNotifier';
+import { registerRenewalAutoApprover } from './vscode/renewals';
 import { featureCalls, type FeatureCalls, type FeatureContext } from './vscode/features';
 import { createExtensionLog } from './vscode/log';
 import { delegatingPrompter, type Prompter, vscodePrompter } from './vscode/prompter';
@@ -86,6 +87,7 @@ export function activate(context: vscode.ExtensionContext): KrustletApi {
     ...agent.disposables,
     agent.runs.onDidStartRun((run) => view.provider.followAgent(run)),
     registerCsrNotifier(ctx),
+    registerRenewalAutoApprover(ctx),
     ...registerCommands(commandHandlers({ calls, mode: context.extensionMode, log, selection: () => view.view.selection })),
   );
 

@@ -117,7 +117,15 @@ export function timeoutMs(value: string | undefined): number | undefined {
   return Math.round(seconds * 1000);
 }
 
-export function connectFrom(values: { kubeconfig?: string; context?: string; timeout?: string; verbose?: boolean }, io: CliIO, logger?: Logger): Promise<Cluster> {
+/** The values of CLUSTER_OPTIONS after parsing. */
+export interface ClusterValues {
+  kubeconfig?: string;
+  context?: string;
+  timeout?: string;
+  verbose?: boolean;
+}
+
+export function connectFrom(values: ClusterValues, io: CliIO, logger?: Logger): Promise<Cluster> {
   return connect({
     kubeconfigPath: values.kubeconfig,
     context: values.context,

@@ -5,14 +5,16 @@ import { reviewCsr, type ReviewOptions } from '../core/csr/review';
 import { formatAge, shortSignerName } from '../core/csr/format';
 import { findingText, reviewReasons, summarizeRequest } from '../core/csr/summary';
 import { objectSegment, type Cluster } from '../core/cluster';
-import { KrustletError } from '../core/errors';
+import { describeError, KrustletError } from '../core/errors';
+import { APPROVE_CONCURRENCY, mapLimit } from '../core/limit';
 import type { CsrInfo, CsrReview } from '../core/types';
 import { csrPrune } from './prune';
-import { type CliIO, CLUSTER_HELP, CLUSTER_OPTIONS, type CommandGroup, connectFrom, groupHelp, parse, printJson, table } from './common';
+import { type CliIO, type ClusterValues, CLUSTER_HELP, CLUSTER_OPTIONS, type CommandGroup, connectFrom, groupHelp, parse, printJson, table } from './common';
 
 const HELP = `Usage: krustlet-bootstrap csr list [--json] [review options] [options]
        krustlet-bootstrap csr review NAME [--json] [review options] [options]
        krustlet-bootstrap csr approve NAME... [--force] [review options] [options]
+       krustlet-bootstrap csr approve --all-passing | --renewals [--json] [review options] [options]
        krustlet-bootstrap csr deny NAME... [--message TEXT] [options]
        krustlet-bootstrap csr prune [--older-than 1h] [--include-pending] [--dry-run] [--json] [options]
 
@@ -20,7 +22,12 @@ list     the CertificateSigningRequests, pending first, with each one's review v
 review   decode a CSR's request and check it as a careful approver would (pass / warn / fail, with reasons),
          in the cluster's context: the requesting Node's addresses, the Services' cluster IPs, the
          bootstrap token that asked (read once per command: one list of Nodes, tokens and Services)
-approve  approve after the review; a request whose review fails is refused unless --force
+approve  approve after the review; a request whose review fails is refused unless --force.
+         --all-passing: every pending request whose review passes (not only warns);
+         --renewals: every pending kubelet-serving request that renews an identical certificate
+         (same subject and SANs as the node's current one) and does not fail its review, of the nodes
+         named by --expect-hostname (all nodes without it). Both approve several at once and say
+         what they skipped and why
 deny     deny (the requester must create a new CSR)
 prune    delete decided (approved, issued, denied) and failed CSRs decided at least --older-than ago
          (default 1h, as the cluster's csrcleaner; 0 = all); pending ones only with --include-pending.
@@ -81,8 +88,8 @@ function iso(d: Date | undefined): string | null {
 }
 
 /** The review options for this cluster: the flags, the API server, and the cluster's facts (one list of each collection). */
-async function contextFor(cluster: Cluster, values: Parameters<typeof reviewOptions>[0]): Promise<ReviewOptions> {
-  return { ...reviewOptions(values), apiServer: cluster.server, cluster: await loadReviewFacts(cluster) };
+async function contextFor(cluster: Cluster, values: Parameters<typeof reviewOptions>[0], csrs?: Promise<CsrInfo[]>): Promise<ReviewOptions> {
+  return { ...reviewOptions(values), apiServer: cluster.server, cluster: await loadReviewFacts(cluster, csrs) };
 }
 
 /** Which of the cluster's facts could be read, for --json: "ready", or why not. */
@@ -116,9 +123,68 @@ function names(positionals: string[], sub: string): string[] {
   return positionals;
 }
 
+/** Why a pending request is not approved by --all-passing / --renewals (undefined: approve it). */
+function skipReason(c: CsrInfo, r: CsrReview, mode: 'all-passing' | 'renewals', hosts: Set<string>): string | undefined {
+  if (mode === 'all-passing') {
+    if (r.verdict === 'fail') return `its review fails: ${reviewReasons(r).filter((f) => f.verdict === 'fail').map(findingText)[0] ?? ''}`;
+    if (r.verdict === 'warn') return `its review has warnings (approve it by name after reading them): ${reviewReasons(r).map(findingText)[0] ?? ''}`;
+    return undefined;
+  }
+  if (c.signerName !== 'kubernetes.io/kubelet-serving') return 'not a kubelet-serving request';
+  const node = c.username?.startsWith('system:node:') ? c.username.slice('system:node:'.length) : undefined;
+  if (hosts.size && !(node && hosts.has(node.toLowerCase()))) return `node '${node ?? c.username ?? '?'}' is not one of --expect-hostname`;
+  if (!r.renewal) return "no current serving certificate of the node is known (no issued serving CSR of it is listed): not a renewal that can be compared";
+  if (!r.renewal.identical) return `not an identical renewal (${[...r.renewal.added.map((s) => `+${s}`), ...r.renewal.removed.map((s) => `−${s}`), ...r.renewal.subject].join(', ')})`;
+  if (r.verdict === 'fail') return `its review fails: ${reviewReasons(r).filter((f) => f.verdict === 'fail').map(findingText)[0] ?? ''}`;
+  return undefined;
+}
+
+/** `csr approve --all-passing | --renewals`: one list, one review each, approvals side by side, a summary of what was skipped and why. */
+async function approveSelected(values: Parameters<typeof reviewOptions>[0] & ClusterValues & { json?: boolean; message?: string }, mode: 'all-passing' | 'renewals', io: CliIO): Promise<number> {
+  const cluster = await connectFrom(values, io);
+  const listing = cluster.listCsrs();
+  const [opts, listed] = await Promise.all([contextFor(cluster, values, listing.then((l) => l.items)), listing]);
+  const hosts = new Set((opts.expectedHostnames ?? []).map((h) => h.toLowerCase()));
+  const pending = listed.items.filter((c) => c.state === 'pending').sort((a, b) => a.name.localeCompare(b.name));
+  const chosen: { c: CsrInfo; r: CsrReview }[] = [];
+  const skipped: { name: string; why: string }[] = [];
+  for (const c of pending) {
+    const r = reviewCsr(c, opts);
+    const why = skipReason(c, r, mode, hosts);
+    if (why) skipped.push({ name: c.name, why });
+    else chosen.push({ c, r });
+  }
+  const what = mode === 'renewals' ? 'identical renewal' : 'review passes';
+  const settled = await mapLimit(chosen, APPROVE_CONCURRENCY, ({ c, r }) =>
+    cluster.approveCsr(c.name, mode === 'renewals' ? 'KrustletIdenticalRenewal' : 'KrustletBootstrapApprove', values.message ?? `Approved with krustlet-bootstrap csr approve --${mode}: ${what}${r.renewal ? ` (${r.renewal.from})` : ''}.`, c),
+  );
+  const approved: string[] = [];
+  const failed: { name: string; error: string }[] = [];
+  settled.forEach((s, i) => (s.status === 'fulfilled' ? approved.push(chosen[i].c.name) : failed.push({ name: chosen[i].c.name, error: describeError(s.reason) })));
+  if (values.json) printJson(io, { context: contextJson(opts.cluster), approved, skipped, failed });
+  else {
+    for (const n of approved) io.stdout(`Approved CSR ${n} (${what}).\n`);
+    io.stdout(`${approved.length} approved, ${skipped.length} skipped, ${failed.length} failed (of ${pending.length} pending).\n`);
+    for (const s of skipped) io.stdout(`  skipped ${s.name}: ${s.why}\n`);
+    for (const f of failed) io.stderr(`error: approving ${f.name} failed: ${f.error}\n`);
+  }
+  return failed.length ? 1 : 0;
+}
+
 async function approve(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parse(args, { ...CLUSTER_OPTIONS, ...REVIEW_OPTIONS, force: { type: 'boolean' }, message: { type: 'string' }, json: { type: 'boolean' } }, 'csr', true);
+  const { values, positionals } = parse(
+    args,
+    { ...CLUSTER_OPTIONS, ...REVIEW_OPTIONS, force: { type: 'boolean' }, message: { type: 'string' }, json: { type: 'boolean' }, 'all-passing': { type: 'boolean' }, renewals: { type: 'boolean' } },
+    'csr',
+    true,
+  );
   if (values.help) return io.stdout(HELP), 0;
+  const mode = values['all-passing'] ? 'all-passing' : values.renewals ? 'renewals' : undefined;
+  if (mode) {
+    if (values['all-passing'] && values.renewals) throw new KrustletError('invalid-argument', '--all-passing and --renewals cannot be combined.', 'Use one of them.');
+    if (positionals.length || values.force) throw new KrustletError('invalid-argument', `--${mode} chooses the requests itself: it takes no CSR names and no --force.`, 'Approve named requests without it.');
+    return approveSelected(values, mode, io);
+  }
   const list = names(positionals, 'approve');
   const cluster = await connectFrom(values, io);
   const opts = await contextFor(cluster, values);
@@ -166,7 +232,8 @@ export const csrCommand: CommandGroup = {
       const { values } = parse(rest, { ...CLUSTER_OPTIONS, ...REVIEW_OPTIONS, json: { type: 'boolean' } }, 'csr');
       if (values.help) return io.stdout(HELP), 0;
       const cluster = await connectFrom(values, io);
-      const [opts, listed] = await Promise.all([contextFor(cluster, values), cluster.listCsrs()]);
+      const listing = cluster.listCsrs();
+      const [opts, listed] = await Promise.all([contextFor(cluster, values, listing.then((l) => l.items)), listing]);
       const csrs = listed.items.sort(
         (a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state] || (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0) || a.name.localeCompare(b.name),
       );

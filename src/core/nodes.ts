@@ -5,7 +5,8 @@
  * as issued through its newest serving CSR. Pure (node:crypto for the certificate details).
  */
 import { X509Certificate } from 'node:crypto';
-import { nodeNameOf } from './csr/context';
+import { nodeNameOf, type CertificateFacts, type CurrentCertificate } from './csr/context';
+import { sanSet } from './csr/contextChecks';
 import { humanDuration, SIGNER_KUBELET_CLIENT, SIGNER_KUBELET_SERVING } from './csr/format';
 import { certificateValidity, requestCommonName } from './der';
 import type { CsrInfo, NodeInfo, TokenInfo } from './types';
@@ -137,4 +138,50 @@ export function readyText(n: NodeInfo): string {
 /** The addresses as one short text: "10.1.0.5, node-a.lan". */
 export function addressText(n: NodeInfo): string {
   return n.addresses.map((a) => a.address).join(', ');
+}
+
+/** "CN=system:node:x\nO=system:nodes" → its CN and O values. */
+function subjectParts(dn: string): { commonName?: string; organizations: string[] } {
+  const out: { commonName?: string; organizations: string[] } = { organizations: [] };
+  for (const line of dn.split('\n')) {
+    const i = line.indexOf('=');
+    if (i < 0) continue;
+    const k = line.slice(0, i);
+    const v = line.slice(i + 1);
+    if (k === 'CN') out.commonName = v;
+    else if (k === 'O') out.organizations.push(v);
+  }
+  return out;
+}
+
+/** A certificate (PEM) as the renewal comparison reads it. */
+export function currentCertificateFromPem(pem: string, from: string, key: string): CurrentCertificate | undefined {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(pem);
+  } catch {
+    return undefined;
+  }
+  const dns: string[] = [];
+  const ips: string[] = [];
+  for (const s of (cert.subjectAltName ?? '').split(', ')) {
+    if (s.startsWith('DNS:')) dns.push(s.slice(4));
+    else if (s.startsWith('IP Address:')) ips.push(s.slice('IP Address:'.length));
+  }
+  return { from, ...subjectParts(cert.subject), sans: sanSet(dns, ips), notAfter: new Date(cert.validTo), key };
+}
+
+const currentCache = new WeakMap<CsrInfo, CurrentCertificate | null>();
+
+/** The current serving certificates as issued through each node's newest issued serving CSR (parsed once per CSR version). */
+export function certificatesFromCsrs(index: () => Map<string, NodeCsrs>): CertificateFacts {
+  return {
+    current(nodeName) {
+      const csr = servingCsrOf(index().get(nodeName.toLowerCase()));
+      if (!csr?.certificatePem) return undefined;
+      let c = currentCache.get(csr);
+      if (c === undefined) currentCache.set(csr, (c = currentCertificateFromPem(csr.certificatePem, `CSR ${csr.name}`, `${csr.uid ?? csr.name}/${csr.resourceVersion ?? ''}`) ?? null));
+      return c ?? undefined;
+    },
+  };
 }

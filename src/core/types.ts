@@ -137,9 +137,24 @@ export interface DecodedRequest {
   otherSans?: string[];
 }
 
+/** A serving request compared with the node's current serving certificate. */
+export interface RenewalComparison {
+  /** Same subject (CN, O) and the same SANs. */
+  identical: boolean;
+  /** Where the current certificate was read ("CSR node-a-tls", "TLS 10.0.0.5:10250"). */
+  from: string;
+  /** SANs the request adds / drops ("DNS:x", "IP:y"). */
+  added: string[];
+  removed: string[];
+  /** Subject differences, e.g. "CN 'system:node:a' → 'system:node:b'". */
+  subject: string[];
+}
+
 export interface CsrReview {
   verdict: Verdict;
   findings: ReviewFinding[];
+  /** For a kubelet-serving request from a node whose current serving certificate is known. */
+  renewal?: RenewalComparison;
   /** Undefined when the request could not be decoded (that is itself a 'fail' finding). */
   decoded?: DecodedRequest;
 }

@@ -49,6 +49,11 @@ export function expectedHostnamesSetting(): string[] {
   return section().get<string[]>(Settings.expectedHostnames, []).filter((h) => typeof h === 'string' && h.trim()).map((h) => h.trim());
 }
 
+/** krustlet.autoApproveIdenticalRenewals: approve identical kubelet-serving renewals of this workspace's nodes by itself (default off). */
+export function autoApproveIdenticalRenewalsSetting(): boolean {
+  return section().get<boolean>(Settings.autoApproveIdenticalRenewals, false) === true;
+}
+
 /** Days before a Node's serving certificate expires from which the tree warns (krustlet.certificateExpiryWarningDays). */
 export function certificateExpiryWarningDaysSetting(): number {
   const v = section().get<number>(Settings.certificateExpiryWarningDays, DEFAULT_EXPIRY_WARNING_DAYS);

@@ -69,6 +69,9 @@ export type ConnectionKind = 'idle' | 'connecting' | 'connected' | 'noKubeconfig
  * The fixed set of tree-item contextValues. Menus match them exactly (`viewItem == csr.pending`);
  * nothing concatenates or regex-matches them.
  */
+/** The reason on the Approved condition of a request krustlet.autoApproveIdenticalRenewals approved (the tree marks it). */
+export const AUTO_RENEWAL_REASON = 'KrustletIdenticalRenewal';
+
 export const ContextValues = {
   cluster: 'cluster',
   tokensGroup: 'group.tokens',
@@ -109,6 +112,7 @@ export const Settings = {
   tokenTtl: 'tokenTtl',
   expectedHostnames: 'expectedHostnames',
   certificateExpiryWarningDays: 'certificateExpiryWarningDays',
+  autoApproveIdenticalRenewals: 'autoApproveIdenticalRenewals',
   agentPath: 'agentPath',
 } as const;
 

@@ -2,6 +2,8 @@ import * as vscode from 'vscode';
 import { SIGNER_KUBELET_SERVING } from '../core/csr/format';
 import type { CsrInfo } from '../core/types';
 import type { FeatureContext } from './features';
+import { autoApproveIdenticalRenewalsSetting } from './config';
+import { autoRenewalReason } from './renewals';
 import { plainText } from './text';
 
 /**
@@ -18,6 +20,8 @@ export function registerCsrNotifier(ctx: FeatureContext): vscode.Disposable {
     const host = expected.find((h) => `${h.toLowerCase()}-tls` === csr.name.toLowerCase());
     if (!host) return;
     notified.add(key);
+    // An identical renewal the workspace approves by itself needs nobody's attention (it is logged).
+    if (autoApproveIdenticalRenewalsSetting() && autoRenewalReason(ctx, csr)) return;
     const review = ctx.reviews.get(csr);
     const name = plainText(csr.name);
     const who = plainText(host);

@@ -9,7 +9,8 @@ import { liveFactSource, liveServiceFacts, type LiveSource } from '../core/clust
 import { nodeKey, nodeNameOf, type ClusterFacts } from '../core/csr/context';
 import { loadX509 } from '../core/csr/decode';
 import { ReviewCache, type ReviewContext } from '../core/csr/reviewCache';
-import { csrsByNode } from '../core/nodes';
+import { certificatesFromCsrs, csrsByNode, type NodeCsrs } from '../core/nodes';
+import { SIGNER_KUBELET_SERVING } from '../core/csr/format';
 import type { CsrInfo, CsrReview } from '../core/types';
 import type { ClusterService } from './clusterService';
 import type { LiveCollection } from './collection';
@@ -60,10 +61,17 @@ export class Reviews implements vscode.Disposable {
   readonly facts: ClusterFacts;
   /** What each Node's reviews read last (uid + addresses), to refresh only the requests of a Node whose addresses changed. */
   private readonly seenNodes = new Map<string, string>();
+  /** Every CSR by node (core csrsByNode), rebuilt on first use after a CSR change. */
+  private index?: Map<string, NodeCsrs>;
 
   constructor(private readonly service: ClusterService) {
     const services = liveServiceFacts(liveSource(service.services));
-    this.facts = { nodes: liveFactSource('Nodes', liveSource(service.nodes)), tokens: liveFactSource('bootstrap token Secrets', liveSource(service.tokens)), services };
+    this.facts = {
+      nodes: liveFactSource('Nodes', liveSource(service.nodes)),
+      tokens: liveFactSource('bootstrap token Secrets', liveSource(service.tokens)),
+      services,
+      certificates: certificatesFromCsrs(() => this.csrIndex()),
+    };
     this.context = this.readContext(0);
     this.cache = new ReviewCache(() => this.context);
     this.disposables = [
@@ -80,8 +88,14 @@ export class Reviews implements vscode.Disposable {
         if (s.kind === 'connected' && this.context.options.apiServer !== service.cluster?.server) this.contextChanged();
       }),
       service.csrs.onDidChange((c) => {
+        this.index = undefined;
         if (c.type === 'deleted') this.cache.forget(c.item);
         else if (c.type === 'reset') this.cache.retain(service.csrs.list());
+        // An issued (or removed) serving certificate is its node's current one: its pending serving requests compare with it.
+        if ((c.type === 'modified' || c.type === 'deleted') && c.item.signerName === SIGNER_KUBELET_SERVING && c.item.state === 'issued') {
+          const node = nodeNameOf(c.item.username);
+          if (node) this.factsChanged((csr) => csr.state === 'pending' && csr.name !== c.item.name && nodeNameOf(csr.username)?.toLowerCase() === node.toLowerCase());
+        }
       }),
       // The cache notices stale facts by itself (each entry is keyed by the facts it read); these
       // only say which requests' items to draw again.
@@ -104,6 +118,11 @@ export class Reviews implements vscode.Disposable {
         this.factsChanged();
       }),
     ];
+  }
+
+  /** Every CSR by (lowercased) node name: the Nodes group and the renewal comparison read it. */
+  csrIndex(): Map<string, NodeCsrs> {
+    return (this.index ??= csrsByNode(this.service.csrs.list()));
   }
 
   /**

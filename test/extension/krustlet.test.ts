@@ -398,6 +398,35 @@ suite('Krustlet view and commands against a real control plane', function () {
     }
   });
 
+  test('opt-in: an identical serving renewal of an expected node is approved by itself, logged and marked; changed SANs never', async () => {
+    const cfg = vscode.workspace.getConfiguration('krustlet');
+    await cfg.update('autoApproveIdenticalRenewals', true, vscode.ConfigurationTarget.Global);
+    try {
+      // The changed one first: when the identical one is approved, the changed one was considered before it.
+      await createCsr(`${goodHost}-changed`, { ...krustletServingSpec(goodHost, '172.17.0.1'), dns: [goodHost, `${goodHost}.lan`] }, { user: `system:node:${goodHost}`, groups: ['system:nodes', 'system:authenticated'] });
+      await createCsr(`${goodHost}-renew`, krustletServingSpec(goodHost, '172.17.0.1'), { user: `system:node:${goodHost}`, groups: ['system:nodes', 'system:authenticated'] });
+      const approved = await until('the identical renewal approved automatically', async () => {
+        const c = await admin.getCsr(`${goodHost}-renew`);
+        return c.conditions.find((x) => x.type === 'Approved') && c;
+      });
+      assert.equal(approved.conditions.find((x) => x.type === 'Approved')?.reason, 'KrustletIdenticalRenewal');
+      assert.match(approved.conditions.find((x) => x.type === 'Approved')?.message ?? '', /renewal of an identical certificate \(CSR kt-[0-9a-f]+-good-tls: same subject and SANs\)/);
+      assert.ok(api.logLines().some((l) => l.includes(`Approving ${goodHost}-renew automatically: renewal of an identical certificate`)));
+      const node = await until('the renewal in the tree, approved', () => {
+        const n = treeCsr(api, `${goodHost}-renew`);
+        return n && stateOf(api, n) !== 'pending' && n;
+      });
+      assert.match(String(api.tree.getTreeItem(node).description), /auto-approved renewal/);
+      const changed = await admin.getCsr(`${goodHost}-changed`);
+      assert.equal(changed.state, 'pending', 'changed SANs wait for a person');
+      const review = api.reviews.get(api.service.csrs.get(`${goodHost}-changed`)!);
+      assert.notEqual(review.verdict, 'fail', 'it passes otherwise: only the change keeps it waiting');
+      assert.ok(review.findings.some((f) => f.source === 'certificate' && f.verdict === 'warn' && new RegExp(`\\+DNS:${goodHost}\\.lan \\(new\\)`).test(f.message)), JSON.stringify(review.findings));
+    } finally {
+      await cfg.update('autoApproveIdenticalRenewals', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   test('the review follows the Node: an IP that is not the node\'s fails, and passes once the Node lists it', async () => {
     const host = `kt-${run}-moves`;
     await createNode(host, '10.2.0.1');

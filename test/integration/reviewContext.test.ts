@@ -264,4 +264,38 @@ void describe('review in context (real API server)', () => {
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^error: --warn-days 'soon' is not a whole number of days\./);
   });
+
+  void it('csr approve --renewals approves only identical renewals; --all-passing only passing reviews; both say what they skipped and why', async () => {
+    await until('node-a-good issued', async () => (await admin.getCsr('node-a-good')).state === 'issued');
+    const sans = { ...krustletServingSpec('node-a', '10.1.0.5'), dns: ['node-a', 'node-a.lan', 'a-host.example'] };
+    await createAs('node-a', 'node-a-renew', sans, 'kubernetes.io/kubelet-serving', SERVING_USAGES);
+    await createAs('node-a', 'node-a-renew-changed', { ...sans, ips: ['10.1.0.5', '10.9.9.9'] }, 'kubernetes.io/kubelet-serving', SERVING_USAGES);
+    const review = await reviewJson('node-a-renew');
+    has(review, 'pass', 'certificate', /Renewal of an identical certificate: the current one \(CSR node-a-good, expires in 36[45]d\)/);
+    const changed = await reviewJson('node-a-renew-changed');
+    has(changed, 'warn', 'certificate', /Not an identical renewal of the current certificate \(CSR node-a-good.*\): \+IP:10\.9\.9\.9 \(new\)/);
+
+    const r = await cli(['csr', 'approve', '--renewals', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { approved: string[]; skipped: { name: string; why: string }[]; failed: unknown[] };
+    assert.deepEqual(out.approved, ['node-a-renew']);
+    assert.match(out.skipped.find((x) => x.name === 'node-a-renew-changed')?.why ?? '', /not an identical renewal \(\+IP:10\.9\.9\.9\)/);
+    assert.match(out.skipped.find((x) => x.name === 'newcomer-tls')?.why ?? '', /no current serving certificate of the node is known/);
+    const approvedCsr = await admin.getCsr('node-a-renew');
+    assert.equal(approvedCsr.conditions.find((c) => c.type === 'Approved')?.reason, 'KrustletIdenticalRenewal');
+    assert.equal((await admin.getCsr('node-a-renew-changed')).state, 'pending', 'changed SANs are never approved by --renewals');
+
+    const only = await cli(['csr', 'approve', '--renewals', '--expect-hostname', 'elsewhere']);
+    assert.match(only.stdout, /0 approved, \d+ skipped, 0 failed/);
+    assert.match(only.stdout, /skipped node-a-renew-changed: node 'node-a' is not one of --expect-hostname/);
+
+    const all = await cli(['csr', 'approve', '--all-passing']);
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stdout, /skipped node-a-no-sans: its review fails: .*names no DNS name or IP address/);
+    assert.match(all.stdout, /skipped newcomer-tls: its review has warnings/);
+    assert.doesNotMatch(all.stdout, /Approved CSR node-a-no-sans/);
+    const bad = await cli(['csr', 'approve', '--all-passing', 'node-a-no-sans']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^error: --all-passing chooses the requests itself: it takes no CSR names and no --force\./);
+  });
 });

@@ -159,3 +159,24 @@ void describe('ReviewCache with cluster facts', () => {
     assert.equal(calls, 3);
   });
 });
+
+void describe('renewals: a serving request compared with the node\'s current certificate', () => {
+  const current = { from: 'CSR node-a-tls', commonName: 'system:node:node-a', organizations: ['system:nodes'], sans: ['DNS:node-a', 'IP:10.1.0.5'], notAfter: new Date(now.getTime() + 12 * 86400_000), key: 'k1' };
+  const withCert = (): ClusterFacts => ({ ...facts(), certificates: { current: (n) => (n === 'node-a' ? current : undefined) } });
+
+  void test('the same subject and SANs: "renewal of an identical certificate" [current certificate]', async () => {
+    const r = reviewCsr(await servingOf('node-a'), { cluster: withCert(), now });
+    assert.equal(r.verdict, 'pass', r.findings.map(findingText).join('\n'));
+    has(r, 'pass', 'certificate', /Renewal of an identical certificate: the current one \(CSR node-a-tls, expires in 12d\) has the same subject and SANs \(DNS:node-a, IP:10\.1\.0\.5\)/);
+    assert.deepEqual(r.renewal, { identical: true, from: 'CSR node-a-tls', added: [], removed: [], subject: [] });
+  });
+
+  void test('changed SANs are named one by one; a node without a known certificate is no renewal', async () => {
+    const r = reviewCsr(await servingOf('node-a', { dns: ['node-a', 'node-a.lan'], ips: [] }), { cluster: withCert(), now });
+    has(r, 'warn', 'certificate', /Not an identical renewal of the current certificate \(CSR node-a-tls, expires in 12d\): \+DNS:node-a\.lan \(new\), −IP:10\.1\.0\.5 \(dropped\)/);
+    assert.equal(r.renewal?.identical, false);
+    assert.deepEqual(r.renewal?.added, ['DNS:node-a.lan']);
+    assert.deepEqual(r.renewal?.removed, ['IP:10.1.0.5']);
+    assert.equal(reviewCsr(await servingOf('node-a'), { cluster: facts(), now }).renewal, undefined);
+  });
+});

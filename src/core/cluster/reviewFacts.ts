@@ -5,7 +5,8 @@
  */
 import { factsFromLists, READY, serviceIndex, unavailableReason, type ClusterFacts, type FactSource, type FactState, type Listed, type ServiceFacts } from '../csr/context';
 import { isKrustletError } from '../errors';
-import type { NodeInfo, ServiceInfo, TokenInfo } from '../types';
+import { certificatesFromCsrs, csrsByNode } from '../nodes';
+import type { CsrInfo, NodeInfo, ServiceInfo, TokenInfo } from '../types';
 import type { Cluster } from './connect';
 import { createNodeInformer, createServiceInformer, createTokenInformer, type Informer } from './informer';
 
@@ -116,8 +117,18 @@ async function listed<T>(p: Promise<T[]>): Promise<Listed<T>> {
   }
 }
 
-/** The review context from one list of each collection, side by side (the CLI). A refused list is a source that says why. */
-export async function loadReviewFacts(cluster: Cluster): Promise<ClusterFacts> {
-  const [nodes, tokens, services] = await Promise.all([listed(cluster.listNodes()), listed(cluster.listTokens()), listed(cluster.listServices())]);
-  return factsFromLists({ nodes, tokens, services });
+/**
+ * The review context from one list of each collection, side by side (the CLI). A refused list is a
+ * source that says why. `csrs`: the CSRs already listed (else they are listed too), for each node's
+ * current serving certificate (the renewal comparison).
+ */
+export async function loadReviewFacts(cluster: Cluster, csrs?: CsrInfo[] | Promise<CsrInfo[]>): Promise<ClusterFacts> {
+  const [nodes, tokens, services, all] = await Promise.all([
+    listed(cluster.listNodes()),
+    listed(cluster.listTokens()),
+    listed(cluster.listServices()),
+    csrs ?? cluster.listCsrs().then((l) => l.items, () => [] as CsrInfo[]),
+  ]);
+  const index = csrsByNode(all);
+  return { ...factsFromLists({ nodes, tokens, services }), certificates: certificatesFromCsrs(() => index) };
 }

@@ -33,9 +33,29 @@ export interface ServiceFacts {
   readonly version: string;
 }
 
+/** A node's current serving certificate, as far as the cluster tells (its newest issued serving CSR, or a TLS handshake). */
+export interface CurrentCertificate {
+  /** Where it was read: "CSR node-a-tls", "TLS 10.0.0.5:10250". */
+  from: string;
+  commonName?: string;
+  organizations: string[];
+  /** "DNS:x" / "IP:y", IPs canonical. */
+  sans: string[];
+  notAfter?: Date;
+  /** Changes when another certificate becomes current (part of a review's cache key). */
+  key: string;
+}
+
+export interface CertificateFacts {
+  /** The node's current serving certificate, by node name; undefined when none is known. */
+  current(nodeName: string): CurrentCertificate | undefined;
+}
+
 export interface ClusterFacts {
   /** By node name. */
   readonly nodes: FactSource<NodeInfo>;
+  /** Current serving certificates (renewal comparison); undefined = not known at all. */
+  readonly certificates?: CertificateFacts;
   /** By token id. */
   readonly tokens: FactSource<TokenInfo>;
   readonly services: ServiceFacts;
@@ -112,7 +132,8 @@ export function contextKeyOf(csr: CsrInfo, decoded: DecodedRequest | undefined, 
   if (csr.signerName === SIGNER_KUBELET_SERVING) {
     const node = nodeNameOf(csr.username);
     const ips = decoded?.ipAddresses.length ? `${stateKey(facts.services.state)}|${facts.services.version}` : '';
-    return `${stateKey(facts.nodes.state)}|${node === undefined ? '' : nodeKey(facts.nodes.get(node))}|${ips}`;
+    const current = node === undefined ? '' : (facts.certificates?.current(node)?.key ?? '-');
+    return `${stateKey(facts.nodes.state)}|${node === undefined ? '' : nodeKey(facts.nodes.get(node))}|${ips}|${current}`;
   }
   if (csr.signerName === SIGNER_KUBELET_CLIENT) {
     const subject = nodeNameOf(decoded?.commonName);

@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import { formatAge, humanDuration } from './format';
 import { canonicalIp, type ClusterFacts } from './context';
+import type { RenewalComparison } from '../types';
 import type { Ctx } from './review';
 import type { NodeInfo, TokenInfo } from '../types';
 
@@ -39,6 +40,7 @@ export function servingContextChecks(c: Ctx, nodeName: string | undefined): void
     warn(`Node '${nodeName}' could not be looked up — ${nodes.state.reason}: whether it is registered and which addresses it has was not checked${ips.length ? `, so IP SAN${plural(ips.length, '', 's')} ${ips.join(', ')} ${plural(ips.length, 'is', 'are')} unchecked` : ''}.`, 'context');
     return;
   }
+  checkRenewal(c, facts, nodeName);
   const node = nodes.get(nodeName);
   if (!node) {
     warn(`Node '${nodeName}' is not registered (no Node object yet, as on a first join): ${ips.length ? `IP SAN${plural(ips.length, '', 's')} ${ips.join(', ')} could not be checked against its addresses` : 'its addresses could not be checked'}. Approve only if you know this machine and its address.`, 'node');
@@ -134,4 +136,39 @@ export function clientContextChecks(c: Ctx, subjectNode: string | undefined, req
     if (node) pass(`Node '${name}' is registered: it renews its own client certificate.`, 'node');
     else warn(`Node '${name}' asks to renew its client certificate but no Node object of that name is registered.`, 'node');
   }
+}
+
+/** The SANs of a request or certificate, one spelling each: "DNS:<lowercase>", "IP:<canonical>". */
+export function sanSet(dns: readonly string[], ips: readonly string[]): string[] {
+  return [...new Set([...dns.map((d) => `DNS:${d.toLowerCase().replace(/\.$/, '')}`), ...ips.map((ip) => `IP:${canonicalIp(ip)}`)])].sort();
+}
+
+/**
+ * kubelet-serving: a request from a node whose current serving certificate is known is compared
+ * with it. The same subject and SANs: "renewal of an identical certificate" (what a kubelet's
+ * rotation asks for); anything else is named, SAN by SAN.
+ */
+function checkRenewal(c: Ctx, facts: ClusterFacts, nodeName: string): void {
+  const current = facts.certificates?.current(nodeName);
+  if (!current) return;
+  const { d } = c;
+  const want = sanSet(d.dnsNames, d.ipAddresses);
+  const have = new Set(current.sans);
+  const added = want.filter((s) => !have.has(s));
+  const removed = current.sans.filter((s) => !want.includes(s));
+  const subject: string[] = [];
+  if ((current.commonName ?? '') !== (d.commonName ?? '')) subject.push(`CN '${current.commonName ?? ''}' → '${d.commonName ?? ''}'`);
+  const o1 = [...current.organizations].sort().join(', ');
+  const o2 = [...d.organizations].sort().join(', ');
+  if (o1 !== o2) subject.push(`O '${o1}' → '${o2}'`);
+  const renewal: RenewalComparison = { identical: !added.length && !removed.length && !subject.length, from: current.from, added, removed, subject };
+  c.result.renewal = renewal;
+  const now = c.opts.now ?? new Date();
+  const expires = current.notAfter ? (current.notAfter.getTime() > now.getTime() ? `, expires in ${humanDuration((current.notAfter.getTime() - now.getTime()) / 1000)}` : ', expired') : '';
+  if (renewal.identical) {
+    c.pass(`Renewal of an identical certificate: the current one (${current.from}${expires}) has the same subject and SANs (${current.sans.join(', ') || 'none'}).`, 'certificate');
+    return;
+  }
+  const diff = [...added.map((s) => `+${s} (new)`), ...removed.map((s) => `−${s} (dropped)`), ...subject.map((s) => `subject ${s}`)];
+  c.warn(`Not an identical renewal of the current certificate (${current.from}${expires}): ${diff.join(', ')}. Check each change before approving.`, 'certificate');
 }

@@ -64,12 +64,12 @@ export function reviewCsr(csr: CsrInfo, opts: ReviewOptions = {}): CsrReview {
   else fail(`The request's signature (${d.signatureAlgorithm ?? 'unknown algorithm'}) does not verify against its own public key: it was altered or built wrongly.`);
   checkKey(d, pass, warn, fail);
 
-  const ctx: Ctx = { csr, d, opts, pass, warn, fail };
+  const ctx: Ctx = { csr, d, opts, pass, warn, fail, result: {} };
   if (csr.signerName === SIGNER_KUBELET_SERVING) reviewServing(ctx);
   else if (csr.signerName === SIGNER_KUBELET_CLIENT) reviewClient(ctx);
   else reviewOther(ctx);
 
-  return { verdict: worstVerdict(findings), findings, decoded: d };
+  return { verdict: worstVerdict(findings), findings, decoded: d, ...ctx.result };
 }
 
 /** Adds a finding; `source` = what was checked (default: the request). */
@@ -81,6 +81,8 @@ export interface Ctx {
   pass: Say;
   warn: Say;
   fail: Say;
+  /** What the checks add to the review beyond findings (the renewal comparison). */
+  result: Pick<CsrReview, 'renewal'>;
 }
 
 function checkKey(d: DecodedRequest, _pass: Say, warn: Say, fail: Say): void {

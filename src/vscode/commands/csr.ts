@@ -7,6 +7,7 @@ import { BuiltinCommands, REVIEW_SCHEME } from '../constants';
 import type { ConfirmOptions, FeatureCalls, FeatureContext } from '../features';
 import { codeBlock, escapedMarkdown, markdownText, MAX_DETAIL, plainText } from '../text';
 import { plural, reportError, notify } from './util';
+import { APPROVE_CONCURRENCY, mapLimit } from '../../core/limit';
 
 export interface CsrCommandResult {
   done: string[];
@@ -149,14 +150,13 @@ async function decide(
     return;
   }
   const ing = { Approve: 'Approving', Deny: 'Denying', Delete: 'Deleting' }[verb];
-  for (const c of csrs) {
-    try {
-      await act(cluster, c);
-      result.done.push(c.name);
-    } catch (e) {
-      result.failed.push({ name: c.name, error: reportError(ctx, `${ing} ${plainText(c.name)} failed`, e) });
-    }
-  }
+  // Several at once, a bounded number in flight (each is one request); results in the order given.
+  const settled = await mapLimit(csrs, APPROVE_CONCURRENCY, (c) => act(cluster, c));
+  settled.forEach((s, i) => {
+    const c = csrs[i];
+    if (s.status === 'fulfilled') result.done.push(c.name);
+    else result.failed.push({ name: c.name, error: reportError(ctx, `${ing} ${plainText(c.name)} failed`, s.reason) });
+  });
 }
 
 function summarize(ctx: FeatureContext, verb: string, r: CsrCommandResult): void {
@@ -164,7 +164,10 @@ function summarize(ctx: FeatureContext, verb: string, r: CsrCommandResult): void
   const parts: string[] = [];
   if (r.done.length) parts.push(`${verb} ${r.done.length === 1 ? plainText(r.done[0]) : plural(r.done.length, 'request')}.`);
   const skipped = r.skipped.filter((s) => s.why !== 'not confirmed');
-  if (skipped.length) parts.push(`Skipped ${skipped.map((s) => `${plainText(s.name)} (${s.why})`).join(', ')}.`);
+  const shown = skipped.slice(0, 5).map((s) => `${plainText(s.name)} (${s.why})`);
+  if (skipped.length > shown.length) shown.push(`and ${skipped.length - shown.length} more (see the log)`);
+  if (skipped.length) parts.push(`Skipped ${shown.join(', ')}.`);
+  if (skipped.length > 5) ctx.log.info(`${verb}: skipped ${skipped.map((s) => `${s.name} (${s.why})`).join(', ')}.`);
   if (parts.length) notify(ctx, parts.join(' '));
 }
 

@@ -62,7 +62,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
     private readonly service: ClusterService,
     private readonly reviews: Reviews,
   ) {
-    this.nodes = new NodesGroup(service, (n) => this.emitter.fire(n));
+    this.nodes = new NodesGroup(service, () => reviews.csrIndex(), (n) => this.emitter.fire(n));
     this.disposables.push(
       this.nodes,
       this.emitter,

@@ -5,7 +5,7 @@ import { phaseIcon, phaseText, progressMarkdown, stepDescription, stepIcon, summ
 import type { JoinProgress, JoinStep } from '../../core/agent/progress';
 import { tokenExpired } from '../../core/token';
 import type { CsrInfo, CsrReview, CsrState, TokenInfo } from '../../core/types';
-import { ContextValues, type ContextValue } from '../constants';
+import { AUTO_RENEWAL_REASON, ContextValues, type ContextValue } from '../constants';
 import { escapedMarkdown, markdownText, plainText } from '../text';
 import type { NodeNode, NodesGroupNode } from './nodesGroup';
 
@@ -134,7 +134,7 @@ export function csrTreeItem(csr: CsrInfo, review: CsrReview | undefined, now = n
   const shown = pending ? review : undefined;
   const parts = [plainText(shortSignerName(csr.signerName), 60)];
   if (csr.createdAt) parts.push(formatAge(csr.createdAt, now));
-  if (!pending) parts.push(csr.state);
+  if (!pending) parts.push(csr.conditions.some((c) => c.type === 'Approved' && c.reason === AUTO_RENEWAL_REASON) ? `${csr.state} · auto-approved renewal` : csr.state);
   else if (!shown) parts.push('reviewing…');
   else if (shown.verdict === 'fail') parts.push(shown.decoded ? 'review failed' : 'undecodable');
   else if (shown.verdict === 'warn') parts.push('review: warnings');

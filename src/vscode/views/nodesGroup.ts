@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import { nodeNameOf } from '../../core/csr/context';
 import { escapeMarkdown } from '../../core/csr/summary';
-import { addressText, certificateDetails, csrsByNode, expiryText, readyText, summarizeNode, type NodeCsrs, type NodeSummary } from '../../core/nodes';
+import { addressText, certificateDetails, expiryText, readyText, summarizeNode, type NodeCsrs, type NodeSummary } from '../../core/nodes';
 import { SIGNER_KUBELET_SERVING } from '../../core/csr/format';
 import type { ClusterService } from '../clusterService';
 import { certificateExpiryWarningDaysSetting } from '../config';
@@ -32,12 +32,13 @@ type Refresh = (nodes: (NodesGroupNode | NodeNode)[] | NodesGroupNode) => void;
 export class NodesGroup implements vscode.Disposable {
   readonly group = new NodesGroupNode();
   private readonly handles = new Map<string, NodeNode>();
-  private index?: Map<string, NodeCsrs>;
   private readonly disposables: vscode.Disposable[];
   private readonly clock: NodeJS.Timeout;
 
   constructor(
     private readonly service: ClusterService,
+    /** Every CSR by node (Reviews.csrIndex: one index for the tree and the reviews). */
+    private readonly csrIndex: () => Map<string, NodeCsrs>,
     refresh: Refresh,
   ) {
     this.disposables = [
@@ -51,17 +52,13 @@ export class NodesGroup implements vscode.Disposable {
         }
       }),
       service.csrs.onDidChange((c) => {
-        this.index = undefined;
         // A serving certificate issued (or a CSR gone) changes its node's item.
         if (c.type === 'reset' || c.type === 'status') return refresh(this.group);
         const node = c.item.signerName === SIGNER_KUBELET_SERVING ? nodeNameOf(c.item.username) : undefined;
         const h = node === undefined ? undefined : this.handles.get(node);
         if (h) refresh([h]);
       }),
-      service.onDidChangeConnection(() => {
-        this.handles.clear();
-        this.index = undefined;
-      }),
+      service.onDidChangeConnection(() => this.handles.clear()),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('krustlet.certificateExpiryWarningDays')) refresh(this.group);
       }),
@@ -70,10 +67,6 @@ export class NodesGroup implements vscode.Disposable {
     this.clock = setInterval(() => {
       if (this.handles.size) refresh([...this.handles.values()]);
     }, 3600_000);
-  }
-
-  private csrIndex(): Map<string, NodeCsrs> {
-    return (this.index ??= csrsByNode(this.service.csrs.list()));
   }
 
   private summary(name: string): NodeSummary | undefined {
