@@ -5,7 +5,7 @@
 //
 //   npm run bench                       # everything (≈ 6–10 min on 2 cores)
 //   npm run bench -- --quick            # fewer iterations, 1,000 CSRs + 200 tokens for the scale part
-//   npm run bench -- --only bootstrap   # one or more of: size, bootstrap, csr, scale, activation (comma list)
+//   npm run bench -- --only bootstrap   # one or more of: size, bootstrap, join, csr, scale, activation (comma list)
 //   npm run bench -- --no-vscode        # skip everything that needs code-server
 //   npm run bench -- --no-build         # measure dist/ as it is (default: `node scripts/build.mjs` first)
 //   npm run bench -- --vscode 4.100.3   # code-server version for the extension-host parts
@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { Kube, readState } from './lib/kube.mjs';
 import { fmt, load, log, machine, repoPath, round, run, table } from './lib/util.mjs';
 
-const SECTIONS = ['size', 'bootstrap', 'csr', 'activation', 'scale'];
+const SECTIONS = ['size', 'bootstrap', 'join', 'csr', 'activation', 'scale'];
 
 function parseArgs(argv) {
   const o = { quick: false, only: [...SECTIONS], vscode: true, build: true, version: '4.100.3' };
@@ -95,6 +95,12 @@ function rows(R, opts) {
     out.push({ metric: 'VS Code bootstrap round trips → file written', ours: fmt(eb.roundTripsToFile), anchor: b ? String(b.anchor.requests.length) : '–', goal: '≤ 3', met: eb.roundTripsToFile <= 3 });
     out.push({ metric: 'VS Code bootstrap round trips, whole command', ours: fmt(eb.roundTripsTotal), anchor: '–', goal: '(info)' });
   }
+  const j = R.join;
+  if (j?.error) err('join command (CLI vs kubectl + openssl)', j);
+  else if (j) {
+    out.push({ metric: `token create --print-join-command, wall p50 (n=${j.runs})`, ours: ms(j.ours.wallMs.p50), anchor: ms(j.anchor.wallMs.p50), ratio: x(j.wallRatio), goal: 'same CA hash', met: j.sameCaHash });
+    out.push({ metric: 'token create --print-join-command, CPU p50', ours: ms(j.ours.cpuMs.p50), anchor: ms(j.anchor.cpuMs.p50), ratio: x(j.cpuRatio) });
+  }
   const c = R.csr;
   if (c?.error) err('CSR latency (in-process)', c);
   else if (c) {
@@ -163,7 +169,7 @@ async function main() {
 
   if (want('size')) await section(results, 'size', async () => (await import('./sections/size.mjs')).benchSize());
 
-  const needCluster = ['bootstrap', 'csr', 'scale', 'activation'].some(want);
+  const needCluster = ['bootstrap', 'join', 'csr', 'scale', 'activation'].some(want);
   if (needCluster) {
     const cluster = await startCluster(opts);
     const cp = cluster.state;
@@ -173,6 +179,7 @@ async function main() {
       const { loadCore } = await import('./lib/core.mjs');
       const core = want('csr') || want('scale') ? await loadCore() : undefined;
       if (want('bootstrap')) await section(results, 'bootstrap', async () => (await import('./sections/bootstrap.mjs')).benchBootstrap({ cp, kube, quick: opts.quick }));
+      if (want('join')) await section(results, 'join', async () => (await import('./sections/join.mjs')).benchJoin({ cp, kube, quick: opts.quick }));
       if (want('csr')) await section(results, 'csr', async () => (await import('./sections/csr.mjs')).benchCsr({ cp, kube, core, quick: opts.quick }));
       if (opts.vscode) {
         const phases = [];
