@@ -322,7 +322,10 @@ async function startCodeServer(bin, workspace, env) {
     ], {
       cwd: workspace,
       stdio: ['ignore', fd, fd],
-      env: { ...process.env, ...env, EXTENSIONS_GALLERY: '{"serviceUrl":"http://127.0.0.1:9/gallery"}' },
+      // VSCODE_CLI=1 (what VS Code sets when started from a terminal): otherwise the server replaces the extension
+      // host's environment with a login shell's (bash -il), whose /etc/profile resets PATH — the extension would not
+      // find krustlet-wasi (the stand-in) on PATH although npm start put it there.
+      env: { ...process.env, ...env, VSCODE_CLI: '1', EXTENSIONS_GALLERY: '{"serviceUrl":"http://127.0.0.1:9/gallery"}' },
     });
     closeSync(fd);
     state.codeServer = { pid: codeServer.pid, version: opts.vscode, log: codeServerLog };

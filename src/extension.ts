@@ -16,6 +16,7 @@ import { registerCsrNotifier } from './vscode/csrNotifier';
 import { registerRenewalAutoApprover } from './vscode/renewals';
 import { featureCalls, type FeatureCalls, type FeatureContext } from './vscode/features';
 import { createExtensionLog } from './vscode/log';
+import { registerBootstrapConfigContext } from './vscode/walkthrough';
 import { delegatingPrompter, type Prompter, vscodePrompter } from './vscode/prompter';
 import { Reviews } from './vscode/reviews';
 import { type ClusterTreeProvider, registerClusterView } from './vscode/views/clusterTree';
@@ -86,8 +87,10 @@ export function activate(context: vscode.ExtensionContext): KrustletApi {
     ...csr.disposables,
     ...agent.disposables,
     agent.runs.onDidStartRun((run) => view.provider.followAgent(run)),
+    agent.runs.onDidChangeWaiting((command) => view.provider.showWaiting(command)),
     registerCsrNotifier(ctx),
     registerRenewalAutoApprover(ctx),
+    registerBootstrapConfigContext(),
     ...registerCommands(commandHandlers({ calls, mode: context.extensionMode, log, selection: () => view.view.selection })),
   );
 

@@ -5,7 +5,7 @@ import { createCsrInformer, createNodeInformer, createServiceInformer, createTok
 import { describeError, isKrustletError, KrustletError } from '../core/errors';
 import type { Logger } from '../core/log';
 import type { CsrInfo, NodeInfo, PreflightFinding, ServiceInfo, TokenInfo } from '../core/types';
-import { LiveCollection } from './collection';
+import { LiveCollection, type WatchStatus } from './collection';
 import { affects, affectsConnection, contextSetting, expectedHostnamesSetting, kubeconfigSetting, kubeconfigWatchPaths } from './config';
 import { BuiltinCommands, type ConnectionKind, ContextKeys, Settings, StateKeys } from './constants';
 
@@ -21,6 +21,9 @@ export interface ConnectionState {
   /** One line for the view / log when not connected. */
   message?: string;
   error?: unknown;
+  /** Unreachable: the delay before the next background attempt, and its number. */
+  retryInMs?: number;
+  attempt?: number;
 }
 
 export class ClusterService implements vscode.Disposable {
@@ -48,6 +51,10 @@ export class ClusterService implements vscode.Disposable {
   private connecting?: Promise<void>;
   private fileWatchers: vscode.Disposable[] = [];
   private reconnectTimer?: NodeJS.Timeout;
+  /** The background retry while the API server is unreachable (see {@link lose}). */
+  private retryTimer?: NodeJS.Timeout;
+  /** Failed attempts in a row to reach the API server (connects and watch reconnects): the backoff's exponent. */
+  private failures = 0;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -65,6 +72,10 @@ export class ClusterService implements vscode.Disposable {
       this.tokens,
       this.nodes,
       this.services,
+      // A watch that keeps failing means the API server is gone: after a few attempts the view says so.
+      this.csrs.onDidChange((c) => {
+        if (c.type === 'status') this.checkWatch(this.csrs.status);
+      }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (affectsConnection(e)) this.scheduleReconnect('settings changed');
         if (affects(e, Settings.expectedHostnames)) this.hostnamesEmitter.fire();
@@ -81,12 +92,22 @@ export class ClusterService implements vscode.Disposable {
 
   /** Drops the current connection and watches, then connects again (setting change, kubeconfig change, Retry). */
   reconnect(why: string): Promise<void> {
+    this.failures = 0;
+    return this.connectNow(why, { quiet: false });
+  }
+
+  /**
+   * Drops the connection and connects. `quiet` (the background retry while unreachable): the view keeps its
+   * error state until the attempt succeeds or fails, instead of flashing "Connecting…" on every attempt.
+   */
+  private connectNow(why: string, o: { quiet: boolean }): Promise<void> {
     const gen = ++this.generation;
+    this.clearRetry();
     this.log.info(`Connecting to the cluster (${why}).`);
     this.stopWatches();
     this.invalidatePreflight('reconnecting');
     this.cluster = undefined;
-    this.setState({ kind: 'connecting' });
+    if (!o.quiet) this.setState({ kind: 'connecting' });
     this.watchKubeconfigFiles();
     const run = this.doConnect(gen).finally(() => {
       if (this.generation === gen) this.connecting = undefined;
@@ -103,6 +124,7 @@ export class ClusterService implements vscode.Disposable {
       await cluster.listCsrs({ limit: 1 });
       if (gen !== this.generation) return;
       this.cluster = cluster;
+      this.failures = 0;
       this.log.info(`Connected to ${cluster.server} (context ${cluster.context.name}).`);
       this.setState({ kind: 'connected' });
       this.csrs.start(cluster);
@@ -113,8 +135,50 @@ export class ClusterService implements vscode.Disposable {
       if (gen !== this.generation) return;
       const kind = classify(e);
       this.log.warn(`Cannot use the cluster: ${describeError(e)}`);
+      if (kind === 'unreachable') {
+        this.lose(e);
+        return;
+      }
       this.setState({ kind, message: describeError(e), error: e });
     }
+  }
+
+  /**
+   * The connected watches' status: after {@link FAILED_ATTEMPTS_BEFORE_ERROR} failed reconnects in a row of a
+   * watch whose API server does not answer, the connection counts as lost (see {@link lose}).
+   */
+  private checkWatch(w: WatchStatus): void {
+    if (this.state.kind !== 'connected' || w.state !== 'reconnecting' || w.forbidden) return;
+    if ((w.attempt ?? 0) < FAILED_ATTEMPTS_BEFORE_ERROR || classify(w.error) !== 'unreachable') return;
+    this.failures = w.attempt ?? FAILED_ATTEMPTS_BEFORE_ERROR;
+    this.log.warn(`The API server did not answer ${this.failures} reconnects in a row.`);
+    this.lose(w.error);
+  }
+
+  /**
+   * The API server does not answer: the view turns into its error state (Retry, Select Context, Show Log) with
+   * the reason and when the next attempt is, and a background attempt follows with capped exponential backoff
+   * until it answers again — then everything reconnects by itself.
+   */
+  private lose(error: unknown): void {
+    this.failures++;
+    this.stopWatches();
+    this.cluster = undefined;
+    const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(this.failures - 1, 10));
+    const next = Math.round(delay / 1000);
+    const message = `${describeError(error)} Retrying in ${next} s (attempt ${this.failures + 1}).`;
+    this.log.info(`Cluster unreachable; next attempt in ${next} s (attempt ${this.failures + 1}).`);
+    this.setState({ kind: 'unreachable', message, error, retryInMs: delay, attempt: this.failures + 1 });
+    this.clearRetry();
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.connectNow(`attempt ${this.failures + 1} after the API server did not answer`, { quiet: true });
+    }, delay);
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 
   /** The connected cluster, connecting first if needed; throws a KrustletError saying why not. */
@@ -218,11 +282,18 @@ export class ClusterService implements vscode.Disposable {
 
   dispose(): void {
     this.generation++;
+    this.clearRetry();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     for (const w of this.fileWatchers) w.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }
+
+/** Failed reconnects in a row of a connected watch before the view shows the error state (its retries: ≈ 0.5 + 1 + 2 s). */
+export const FAILED_ATTEMPTS_BEFORE_ERROR = 3;
+/** The background attempts while unreachable: 1 s, doubled per failure, at most 30 s. */
+const FIRST_RETRY_MS = 1000;
+const MAX_RETRY_MS = 30_000;
 
 /** How long a clean preflight is reused by Bootstrap on the same connection. */
 const PREFLIGHT_REUSE_MS = 2 * 60_000;

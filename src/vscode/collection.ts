@@ -16,6 +16,11 @@ export interface WatchStatus {
   message?: string;
   /** The watch cannot run (e.g. 403 listing Secrets in kube-system). */
   forbidden?: boolean;
+  /** While reconnecting: which failed attempt in a row this is (1-based), and the delay before the next one. */
+  attempt?: number;
+  retryInMs?: number;
+  /** The last error (a KrustletError when it came from a request). */
+  error?: unknown;
 }
 
 /**
@@ -101,6 +106,9 @@ export class LiveCollection<T> implements vscode.Disposable {
           state: s.state,
           message: s.error === undefined ? undefined : describeError(s.error),
           forbidden: isKrustletError(s.error, 'forbidden') || isKrustletError(s.error, 'unauthorized'),
+          attempt: s.attempt,
+          retryInMs: s.retryInMs,
+          error: s.error,
         };
         this.emitter.fire({ type: 'status' });
       }),

@@ -60,6 +60,8 @@ export const REVIEW_SCHEME = 'krustlet-csr';
 export const ContextKeys = {
   /** One of {@link ConnectionKind}. */
   state: 'krustlet.state',
+  /** True while a workspace folder's bootstrap config (bootstrap.conf) exists: the walkthrough's Bootstrap step. */
+  bootstrapConfigExists: 'krustlet.bootstrapConfigExists',
 } as const;
 
 /** The values of the `krustlet.state` context key. */

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { SIGNER_KUBELET_SERVING } from '../core/csr/format';
 import type { CsrInfo } from '../core/types';
+import { Commands } from './constants';
 import type { FeatureContext } from './features';
 import { autoApproveIdenticalRenewalsSetting } from './config';
 import { autoRenewalReason } from './renewals';
@@ -9,7 +10,7 @@ import { plainText } from './text';
 /**
  * A new pending kubelet-serving CSR `<hostname>-tls` for a hostname this workspace expects
  * (`krustlet.expectedHostnames`, or remembered by Bootstrap / Start Agent) pops a notification with
- * Approve / Review — once per request.
+ * Approve / Review — once per request — that closes by itself once the request is decided (by anyone) or deleted.
  */
 export function registerCsrNotifier(ctx: FeatureContext): vscode.Disposable {
   const notified = new Set<string>();
@@ -30,16 +31,34 @@ export function registerCsrNotifier(ctx: FeatureContext): vscode.Disposable {
       review.verdict === 'fail'
         ? `Node ${who} asks for its serving certificate (${name}), but the request fails the review.`
         : `Node ${who} asks for its serving certificate (${name}). Review: ${review.verdict}.`;
-    void ctx.prompter.info(message, {}, 'Approve', 'Review').then((choice) => {
-      if (choice === 'Approve') void ctx.calls.approveCsrs([csr.name]);
-      else if (choice === 'Review') void ctx.calls.reviewCsr(csr.name);
+    // Open until the request is decided — by this window, another client, or kubectl — or gone: then it closes.
+    const decided = new Promise<void>((resolve) => {
+      const sub = ctx.service.csrs.onDidChange((c) => {
+        const now = c.type === 'added' || c.type === 'modified' || c.type === 'deleted' ? (c.key === csr.name ? c : undefined) : undefined;
+        const gone = now?.type === 'deleted' || (now !== undefined && now.item.state !== 'pending') ||
+          (c.type === 'reset' && ctx.service.csrs.synced && ctx.service.csrs.get(csr.name)?.state !== 'pending');
+        if (!gone) return;
+        sub.dispose();
+        subs.delete(sub);
+        resolve();
+      });
+      subs.add(sub);
     });
+    void ctx.prompter.notice(message, [
+      { title: 'Approve', command: Commands.approveCsr, arguments: [csr.name] },
+      { title: 'Review', command: Commands.reviewCsr, arguments: [csr.name] },
+    ], decided);
   };
-  return ctx.service.csrs.onDidChange((c) => {
+  const subs = new Set<vscode.Disposable>();
+  const main = ctx.service.csrs.onDidChange((c) => {
     if (c.type === 'added' || c.type === 'modified') check(c.item, ctx.service.expectedHostnames());
     else if (c.type === 'reset') {
       const expected = ctx.service.expectedHostnames();
       for (const csr of ctx.service.csrs.list()) check(csr, expected);
     }
+  });
+  return new vscode.Disposable(() => {
+    main.dispose();
+    for (const sub of subs) sub.dispose();
   });
 }

@@ -12,6 +12,13 @@ export interface PickItem<T> {
   picked?: boolean;
 }
 
+/** An action of a {@link Prompter.notice}: a command of this extension and its (JSON) arguments. */
+export interface NoticeAction {
+  title: string;
+  command: string;
+  arguments: (string | number | boolean)[];
+}
+
 export interface Prompter {
   quickPick<T>(items: PickItem<T>[], options: { title: string; placeHolder?: string }): Promise<T | undefined>;
   inputBox(options: { title: string; prompt?: string; value?: string; placeHolder?: string; validate?: (v: string) => string | undefined }): Promise<string | undefined>;
@@ -20,6 +27,12 @@ export interface Prompter {
   /** An information message with buttons (non-modal unless asked). */
   info<T extends string>(message: string, options: { modal?: boolean; detail?: string }, ...items: T[]): Promise<T | undefined>;
   error<T extends string>(message: string, ...items: T[]): Promise<T | undefined>;
+  /**
+   * A notification with actions that closes by itself when `until` settles (e.g. the request it offers to approve
+   * was decided by someone else): a plain message cannot be closed by the extension. Each action is a command
+   * run with its arguments when clicked. Resolves when the notification is gone.
+   */
+  notice(message: string, actions: NoticeAction[], until: Promise<unknown>): Promise<void>;
   pickWorkspaceFolder(placeHolder: string): Promise<vscode.WorkspaceFolder | undefined>;
   /** A folder anywhere on disk (the open dialog); resolves to its path. */
   pickFolder(title: string): Promise<string | undefined>;
@@ -52,6 +65,18 @@ export const vscodePrompter: Prompter = {
   error(message, ...items) {
     return Promise.resolve(vscode.window.showErrorMessage(message, ...items));
   },
+  async notice(message, actions, until) {
+    // A progress notification is the one kind the extension can close: it goes when its task ends. Its actions
+    // are command links in the message (a notification renders them as links); Close ends it too.
+    const links = actions.map((a) => `[${a.title}](command:${a.command}?${encodeURIComponent(JSON.stringify(a.arguments))})`).join(' · ');
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `${message}${links ? ` ${links}` : ''}`, cancellable: true },
+      (_progress, token) => new Promise<void>((resolve) => {
+        token.onCancellationRequested(() => resolve());
+        until.then(() => resolve(), () => resolve());
+      }),
+    );
+  },
   pickWorkspaceFolder(placeHolder) {
     return Promise.resolve(vscode.window.showWorkspaceFolderPick({ placeHolder, ignoreFocusOut: true }));
   },
@@ -69,6 +94,7 @@ export function delegatingPrompter(current: () => Prompter): Prompter {
     warning: (message, options, ...items) => current().warning(message, options, ...items),
     info: (message, options, ...items) => current().info(message, options, ...items),
     error: (message, ...items) => current().error(message, ...items),
+    notice: (message, actions, until) => current().notice(message, actions, until),
     pickWorkspaceFolder: (placeHolder) => current().pickWorkspaceFolder(placeHolder),
     pickFolder: (title) => current().pickFolder(title),
   };

@@ -32,6 +32,8 @@ import { FakePrompter } from '../support/prompter';
 const kubeconfig = process.env.KRUSTLET_TEST_KUBECONFIG ?? '';
 
 
+const labelOf = (item: vscode.TreeItem): string => (typeof item.label === 'string' ? item.label : (item.label?.label ?? ''));
+
 /** The presenter's one line, for assertion messages. */
 const said = (p: JoinProgress): string => summaryText(p, { nodeName: 'the node' });
 
@@ -255,6 +257,28 @@ suite('Krustlet agent: task, debug, pre-start checks and join progress (stand-in
     const f = r.findings.find((x) => x.id === 'other-cluster');
     assert.equal(f?.severity, 'warning');
     assert.match(f?.message ?? '', /10\.99\.0\.1/);
+  });
+
+  test('a pre-start question stays on screen (modal) and, while it is open, the Agent row says Start Agent waits for your answer', async () => {
+    const fresh = join(work, `fresh-data-${randomBytes(2).toString('hex')}`);
+    const seen: string[] = [];
+    const rec = new FakePrompter((a) => {
+      if (!/does not exist/.test(a.message)) return undefined;
+      const rows = api.tree.getChildren(api.tree.clusterNode).map((n) => labelOf(api.tree.getTreeItem(n)));
+      seen.push(rows.join(' | '));
+      return a.items.find((b) => b.startsWith('Create '));
+    });
+    api.setPrompter(rec);
+    const r = await startAgent({ ...base(), dataDir: fresh, checksOnly: true });
+    const asked = rec.asked.find((a) => /does not exist/.test(a.message));
+    assert.ok(asked, `asked: ${JSON.stringify(rec.asked.map((a) => a.message))}`);
+    assert.equal(asked.kind, 'modal', 'a notification hides itself after a few seconds: the question is a modal dialog');
+    assert.ok(seen.every((rows) => rows.includes('Agent: Start Agent waiting for your answer')), seen.join('\n'));
+    assert.ok(existsSync(fresh), 'the answer (Create) created the folder');
+    assert.ok(r.fixed.some((f) => f.startsWith('create-data-dir')), JSON.stringify(r.fixed));
+    // answered: the row is gone again
+    const after = api.tree.getChildren(api.tree.clusterNode).map((n) => labelOf(api.tree.getTreeItem(n)));
+    assert.ok(!after.some((l) => /waiting for your answer/.test(l)), after.join(' | '));
   });
 
   test('pre-start checks: the agent kubeconfig exists → explained, and moved aside when asked', async () => {

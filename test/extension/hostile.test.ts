@@ -114,7 +114,7 @@ suite('untrusted text from the cluster: a hostile CSR by a real identity', funct
     assert.ok(text.includes('BEGIN CERTIFICATE REQUEST'));
 
     // The notifier (the hostname is expected): one plain line.
-    const note = await until('the notification', () => people.of('info').find((a) => a.message.includes('asks for its serving certificate')));
+    const note = await until('the notification', () => people.of('notice').find((a) => a.message.includes('asks for its serving certificate')));
     assertPlain('the notification', note.message, 400);
 
     // Approving it alone asks, with the reasons: plain text, and the name in the question cut short.

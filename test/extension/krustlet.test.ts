@@ -15,6 +15,7 @@ import { connect, type Cluster } from '../../src/core/cluster';
 import type { CsrReview } from '../../src/core/types';
 import type { BootstrapCommandResult } from '../../src/vscode/commands/bootstrap';
 import type { CsrCommandResult } from '../../src/vscode/commands/csr';
+import { EXTENSION_ID } from '../../src/vscode/constants';
 // Types only: the nodes come from the bundled extension (dist/), so `instanceof` on out/ classes would never match.
 import type { CsrNode, KrustletNode, TokenNode } from '../../src/vscode/views/nodes';
 import { csrManifest, krustletServingSpec, makeCsr, SERVING_USAGES, type CsrSpec } from '../support/csrFactory';
@@ -440,6 +441,26 @@ suite('Krustlet view and commands against a real control plane', function () {
     await until('the item to pass once the Node lists the address', () => api.tree.getTreeItem(node).contextValue === 'csr.pending');
   });
 
+  test('the Approve / Review notification of an expected node closes by itself once someone else (kubectl) approves the request', async () => {
+    const host = `kt-${run}-noticed`;
+    const name = `${host}-tls`;
+    const cfg = vscode.workspace.getConfiguration('krustlet');
+    const people = new FakePrompter();
+    api.setPrompter(people);
+    try {
+      await cfg.update('expectedHostnames', [goodHost, host], vscode.ConfigurationTarget.Global);
+      await createCsr(name, krustletServingSpec(host, '172.17.0.6'), { user: `system:node:${host}`, groups: ['system:nodes', 'system:authenticated'] });
+      const note = await until('the notification', () => people.of('notice').find((a) => a.message.includes(`(${name})`)));
+      assert.deepEqual(note.items, ['Approve', 'Review']);
+      assert.ok(!note.closed, 'open while the request is pending');
+      // The old notification stayed, and clicking its Approve said "already issued".
+      await kubectl(['certificate', 'approve', name]);
+      await until('the notification closed by itself', () => note.closed === true);
+    } finally {
+      await cfg.update('expectedHostnames', [goodHost], vscode.ConfigurationTarget.Global);
+    }
+  });
+
   test('Deny asks first, then denies in the API server and the item turns denied', async () => {
     const name = `${denyHost}-tls`;
     await createCsr(name, krustletServingSpec(denyHost, '172.17.0.2'), { user: `system:node:${denyHost}`, groups: ['system:nodes', 'system:authenticated'] });
@@ -680,6 +701,43 @@ suite('Krustlet view and commands against a real control plane', function () {
       const inApi = (await admin.listCsrs()).items.map((c) => c.name);
       assert.deepEqual([...inTree].sort(), [...inApi].sort());
     } finally {
+      await proxy.stop();
+      await cfg.update('kubeconfig', kubeconfig, vscode.ConfigurationTarget.Global);
+      rmSync(copy, { force: true });
+    }
+    await until('connected to the admin kubeconfig', () => api.service.state.kind === 'connected' && api.service.cluster?.server === admin.server && api.service.csrs.status.state === 'live');
+  });
+
+  test('the API server gone while connected: after 3 failed reconnects the view turns into its error state (Retry / Select Context / Show Log) with the next attempt named, keeps trying, and recovers by itself', async () => {
+    const target = new URL(admin.server);
+    const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port) });
+    const port = await proxy.start();
+    const copy = join(dirname(kubeconfig), `krustlet-test-${run}-outage.kubeconfig`);
+    writeFileSync(copy, readFileSync(kubeconfig, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, `server: https://127.0.0.1:${port}`));
+    const cfg = vscode.workspace.getConfiguration('krustlet');
+    const states: string[] = [];
+    const sub = api.service.onDidChangeConnection((st) => states.push(`${st.kind}${st.attempt ? ` #${st.attempt}` : ''}`));
+    try {
+      await cfg.update('kubeconfig', copy, vscode.ConfigurationTarget.Global);
+      await until('connected through the proxy', () => api.service.state.kind === 'connected' && api.service.cluster?.server.endsWith(`:${port}`) && api.service.csrs.status.state === 'live');
+      states.length = 0;
+      await proxy.stop();
+      // The old code said "reconnecting…" forever: now the connection counts as lost after a bounded number of attempts.
+      await until('the unreachable state', () => api.service.state.kind === 'unreachable');
+      assert.deepEqual(children(api), [], 'no roots: the viewsWelcome of krustlet.state == unreachable shows (Retry, Select Context, Show Log)');
+      assert.match(api.service.state.message ?? '', /Retrying in \d+ s \(attempt \d+\)\./, 'the message names the next attempt');
+      const pkg = vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as { contributes: { viewsWelcome: { contents: string; when: string }[] } };
+      const welcome = pkg.contributes.viewsWelcome.find((w) => w.when === 'krustlet.state == unreachable');
+      assert.ok(welcome, 'a viewsWelcome for the unreachable state');
+      for (const link of ['command:krustlet.refresh', 'command:krustlet.selectContext', 'command:krustlet.showLog']) assert.ok(welcome.contents.includes(link), `${link} in ${welcome.contents}`);
+      // It keeps trying in the background, with a growing delay (and without flashing "Connecting…").
+      await until('a second background attempt failed', () => states.filter((x) => x.startsWith('unreachable')).length >= 2);
+      assert.ok(!states.slice(states.findIndex((x) => x.startsWith('unreachable'))).includes('connecting'), states.join(', '));
+      await proxy.start();
+      await until('connected again by itself', () => api.service.state.kind === 'connected' && api.service.csrs.status.state === 'live');
+      assert.equal(children(api).length, 1);
+    } finally {
+      sub.dispose();
       await proxy.stop();
       await cfg.update('kubeconfig', kubeconfig, vscode.ConfigurationTarget.Global);
       rmSync(copy, { force: true });

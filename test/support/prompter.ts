@@ -3,9 +3,9 @@
  * each from a script (by default: dismissed, as a user closing every prompt would).
  */
 import * as vscode from 'vscode';
-import type { PickItem, Prompter } from '../../src/vscode/prompter';
+import type { NoticeAction, PickItem, Prompter } from '../../src/vscode/prompter';
 
-export type AskedKind = 'quickPick' | 'inputBox' | 'warning' | 'modal' | 'info' | 'error' | 'workspaceFolder' | 'folder';
+export type AskedKind = 'quickPick' | 'inputBox' | 'warning' | 'modal' | 'info' | 'error' | 'notice' | 'workspaceFolder' | 'folder';
 
 export interface Asked {
   kind: AskedKind;
@@ -18,6 +18,8 @@ export interface Asked {
   detail?: string;
   /** Input box: its validation, for the script to try values with. */
   validate?: (value: string) => string | undefined;
+  /** Notice: set once it closed by itself (its `until` settled) or was answered. */
+  closed?: boolean;
 }
 
 /**
@@ -50,6 +52,19 @@ export class FakePrompter implements Prompter {
   }
   error<T extends string>(message: string, ...items: T[]): Promise<T | undefined> {
     return Promise.resolve(this.ask({ kind: 'error', message, items }) as T | undefined);
+  }
+  /** A notice's answer (an action title) runs that action's command, as a click on its link does. */
+  async notice(message: string, actions: NoticeAction[], until: Promise<unknown>): Promise<void> {
+    const asked: Asked = { kind: 'notice', message, items: actions.map((a) => a.title) };
+    const title = this.ask(asked);
+    const action = actions.find((a) => a.title === title);
+    if (action) {
+      asked.closed = true;
+      await vscode.commands.executeCommand(action.command, ...action.arguments);
+      return;
+    }
+    await until.then(() => undefined, () => undefined);
+    asked.closed = true;
   }
   pickWorkspaceFolder(placeHolder: string): Promise<vscode.WorkspaceFolder | undefined> {
     const folders = vscode.workspace.workspaceFolders ?? [];

@@ -23,7 +23,6 @@ import {
 import type { UiContext } from './run';
 
 const DIALOG = '.monaco-dialog-box';
-const TOASTS = '.notifications-toasts .notification-toast';
 /** The agent joins in seconds; this only bounds a hang. */
 const JOIN_LIMIT_MS = 120_000;
 
@@ -160,25 +159,24 @@ export async function run(ctx: UiContext): Promise<void> {
 
     await step('pre-start check: create the data folder when offered', async () => {
       // The agent's data folder does not exist yet: the pre-start checks offer to create it (krustlet-wasi
-      // would not). Any other question is unexpected here (fresh hostname, node IP set) and fails the step.
-      // One offer creates every missing folder (the data folder and its config/ for the credentials).
-      const createOffer = page.locator(TOASTS).filter({ hasText: 'does not exist' }).locator('.monaco-button', { hasText: /^Create / }).first();
+      // would not), in a dialog that stays until answered. Any other question is unexpected here (fresh hostname,
+      // node IP set) and fails the step. One offer creates every missing folder (the data folder and its config/).
       const dialog = page.locator(DIALOG);
-      const started = page.locator('.statusbar-item', { hasText: /Krustlet:/ }).first();
+      const createOffer = dialog.filter({ hasText: 'does not exist' }).locator('.monaco-button', { hasText: /^Create / }).first();
+      const started = page.locator('.statusbar-item', { hasText: /Krustlet:/ }).filter({ hasNotText: /waiting for your answer/ }).first();
       for (let round = 1; ; round++) {
         const next = await Promise.race([
           createOffer.waitFor({ timeout: 60_000 }).then(() => 'create' as const),
-          dialog.waitFor({ timeout: 60_000 }).then(() => 'dialog' as const),
           started.waitFor({ timeout: 60_000 }).then(() => 'started' as const),
         ]);
         if (next === 'started') break;
-        if (next === 'dialog') assert.fail(`Start Agent asked: ${(await dialog.innerText()).replace(/\s+/g, ' ')}`);
+        if (!(await createOffer.isVisible())) assert.fail(`Start Agent asked: ${(await dialog.innerText()).replace(/\s+/g, ' ')}`);
         assert.equal(round, 1, 'the pre-start checks offered to create folders more than once');
         const label = (await createOffer.innerText()).trim();
         await moment(page, `create-folder-offer-${round}`);
         ctx.log(`clicking "${label}"`);
         await createOffer.click();
-        await page.locator(TOASTS).filter({ has: page.locator('.monaco-button', { hasText: label }) }).waitFor({ state: 'detached' });
+        await dialog.waitFor({ state: 'detached' });
       }
       assert.ok(existsSync(dataDir), `${dataDir} was not created`);
       ctx.log(`status bar: ${(await started.innerText()).trim()}`);

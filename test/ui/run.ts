@@ -36,6 +36,10 @@ export interface UiContext {
   log(message: string): void;
   /** Where this version's logs go (test-results/logs/ui-<version>). */
   logDir: string;
+  /** What scenarios of this version share (e.g. the playground the cold start left for the outage scenario). */
+  shared: Map<string, unknown>;
+  /** Runs `fn` when this version's scenarios are done (after the last one, failed or not). */
+  defer(fn: () => Promise<void> | void): void;
 }
 
 export type Scenario = (ctx: UiContext) => Promise<void>;
@@ -77,6 +81,8 @@ async function runVersion(version: string, cp: ControlPlane, filter: string[]): 
   rmSync(join(results, 'screenshots', version), { recursive: true, force: true });
   let server: CodeServer | undefined;
   let wb: Workbench | undefined;
+  const shared = new Map<string, unknown>();
+  const deferred: (() => Promise<void> | void)[] = [];
   try {
     installExtension(join(dir, 'ext'));
     server = await startCodeServer({
@@ -93,7 +99,8 @@ async function runVersion(version: string, cp: ControlPlane, filter: string[]): 
       let n = 0;
       const ctx: UiContext = {
         page: wb.page, workbench: wb, version, vscodeVersion: server.vscodeVersion, server, controlPlane: cp,
-        kubeconfigPath: cp.kubeconfigPath, workspace, logDir,
+        kubeconfigPath: cp.kubeconfigPath, workspace, logDir, shared,
+        defer: (fn) => { deferred.push(fn); },
         log: (m) => console.log(`    ${m}`),
         screenshot: async (name) => {
           await screenshot(ctx.page, name).catch(() => '');
@@ -133,6 +140,13 @@ async function runVersion(version: string, cp: ControlPlane, filter: string[]): 
     c.failures.push(`setup: ${(e as Error).message.split('\n')[0]}`);
     console.log(`  ✘ setup on ${version}: ${(e as Error).stack ?? String(e)}`);
   } finally {
+    for (const fn of deferred.reverse()) {
+      try {
+        await fn();
+      } catch (e) {
+        console.log(`  (cleanup: ${(e as Error).message})`);
+      }
+    }
     await wb?.close();
     await server?.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -77,6 +77,15 @@ void test('vsce package runs without a warning and packs the icon, LICENSE and C
     for (const f of ['package.json', 'LICENSE.txt', 'changelog.md', String(pkg.icon), 'dist/extension.js']) {
       assert.ok(files.some((e) => e.toLowerCase() === `extension/${f}`.toLowerCase()), `${f} is not packed: ${files.join(', ')}`);
     }
+    // The README's images: vsce would rewrite relative links to the repository's URL, where they do not exist;
+    // kept relative, they resolve inside the installed extension, which packs them.
+    assert.ok(flags.includes('--no-rewrite-relative-links'), `npm run package: ${String((pkg.scripts as Record<string, string>).package)}`);
+    const images = [...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]);
+    assert.ok(images.length > 0, 'the README shows screenshots');
+    for (const img of images) {
+      assert.doesNotMatch(img, /^https?:/, `README image ${img} is relative`);
+      assert.ok(files.includes(`extension/${img}`), `README image ${img} is not packed`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -99,3 +108,14 @@ function zipEntries(zip: Buffer): string[] {
   }
   return names;
 }
+
+void test('the walkthrough: "Connect" completes when connected, "Bootstrap" when the file exists (not when the command starts)', () => {
+  const walkthroughs = (pkg.contributes as unknown as { walkthroughs: { steps: { id: string; completionEvents: string[] }[] }[] }).walkthroughs;
+  const steps = new Map(walkthroughs[0].steps.map((s) => [s.id, s.completionEvents]));
+  assert.deepEqual(steps.get('krustlet.connect'), ['onContext:krustlet.state == connected']);
+  assert.deepEqual(steps.get('krustlet.bootstrap'), ['onContext:krustlet.bootstrapConfigExists']);
+  // the extension sets those context keys
+  const src = readFileSync(join(root, 'src', 'vscode', 'constants.ts'), 'utf8');
+  assert.match(src, /state: 'krustlet\.state'/);
+  assert.match(src, /bootstrapConfigExists: 'krustlet\.bootstrapConfigExists'/);
+});

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { ResolvedAgentOptions } from '../../core/agent/commandLine';
-import { failureNotice, failureText, phaseIcon, progressMarkdown, statusBarText, stepPickItems, summaryText } from '../../core/agent/present';
+import { failureNotice, failureText, phaseIcon, progressMarkdown, statusBarText, stepPickItems, summaryText, waitingText } from '../../core/agent/present';
 import { JoinProgressModel, type JoinEvent, type JoinPhase, type JoinProgress } from '../../core/agent/progress';
 import { watchFiles, watchNode } from '../../core/agent/watch';
 import { describeError } from '../../core/errors';
@@ -15,6 +15,7 @@ import { tokenFromBootstrapKubeconfig } from '../../core/kubeconfig';
 import { parseToken, tokenExpired } from '../../core/token';
 import { AGENT_STATUS_BAR_ID, BuiltinCommands, Commands } from '../constants';
 import type { FeatureContext } from '../features';
+import type { Prompter } from '../prompter';
 
 export type RunKind = 'task' | 'debug';
 
@@ -29,6 +30,8 @@ export class AgentRun implements vscode.Disposable {
   execution?: vscode.TaskExecution;
   debugSession?: vscode.DebugSession;
   private notifiedFailure = false;
+  /** The phase of the last progress event (the log says "Ready" once per time it gets there). */
+  private loggedPhase?: JoinPhase;
 
   constructor(
     private readonly ctx: FeatureContext,
@@ -57,7 +60,8 @@ export class AgentRun implements vscode.Disposable {
       ctx.service.onDidChangeConnection(() => this.syncFromService()),
       ctx.service.csrs.onDidChange((c) => {
         if (c.type === 'reset') this.syncFromService();
-        else if (c.type !== 'status' && (c.key === resolved.clientCsrName || c.key === resolved.servingCsrName)) {
+        else if (c.type === 'status') this.syncApiServer();
+        else if (c.key === resolved.clientCsrName || c.key === resolved.servingCsrName) {
           this.apply({ type: 'csr', csr: c.item, deleted: c.type === 'deleted' });
         }
       }),
@@ -91,7 +95,20 @@ export class AgentRun implements vscode.Disposable {
     });
   }
 
+  /**
+   * Whether the API server answers, as the connection sees it: unreachable (the view's error state), or a watch
+   * reconnecting after it dropped. The node's state is then unknown (the presenter says so instead of a stale Ready).
+   */
+  private syncApiServer(): void {
+    const service = this.ctx.service;
+    const w = service.csrs.status;
+    if (service.state.kind === 'unreachable') this.apply({ type: 'apiServer', reachable: false, message: firstSentence(service.state.message) });
+    else if (service.state.kind === 'connected' && w.state === 'reconnecting' && !w.forbidden) this.apply({ type: 'apiServer', reachable: false, message: firstSentence(w.message) });
+    else if (service.state.kind === 'connected') this.apply({ type: 'apiServer', reachable: true });
+  }
+
   private syncFromService(): void {
+    this.syncApiServer();
     const r = this.resolved;
     for (const name of [r.clientCsrName, r.servingCsrName]) {
       const info = this.ctx.service.csrs.get(name);
@@ -128,7 +145,8 @@ export class AgentRun implements vscode.Disposable {
         else if (choice === 'Show Progress') void this.ctx.calls.showAgentProgress();
       });
     }
-    if (p.phase === 'ready') this.ctx.log.info(`Node ${this.resolved.nodeName} is Ready.`);
+    if (p.phase === 'ready' && this.loggedPhase !== 'ready') this.ctx.log.info(`Node ${this.resolved.nodeName} is Ready.`);
+    this.loggedPhase = p.phase;
   }
 
   get running(): boolean {
@@ -149,10 +167,20 @@ export class AgentRun implements vscode.Disposable {
   }
 }
 
-/** The status bar item that follows the current run. */
+/** "connect ECONNREFUSED 127.0.0.1:6443. Retrying in 4 s" → its first sentence, without the final dot. */
+function firstSentence(message: string | undefined): string | undefined {
+  if (!message) return undefined;
+  const m = /^(.*?[^.\d])\.(\s|$)/.exec(message);
+  return (m ? m[1] : message).trim();
+}
+
+/** The status bar item that follows the current run, or says which command waits for an answer. */
 class AgentStatusBar implements vscode.Disposable {
   readonly item: vscode.StatusBarItem;
   private sub?: vscode.Disposable;
+  private run?: AgentRun;
+  /** A command waiting on a question of the user ("Start Agent"): shown instead of the run's progress. */
+  private waitingFor?: string;
 
   constructor() {
     this.item = vscode.window.createStatusBarItem(AGENT_STATUS_BAR_ID, vscode.StatusBarAlignment.Left, 50);
@@ -161,13 +189,33 @@ class AgentStatusBar implements vscode.Disposable {
 
   follow(run: AgentRun): void {
     this.sub?.dispose();
-    this.sub = run.onDidChange((p) => this.render(run, p));
-    this.render(run, run.progress);
-    this.item.show();
+    this.run = run;
+    this.sub = run.onDidChange(() => this.render());
+    this.render();
   }
 
-  render(run: AgentRun, p: JoinProgress): void {
+  waiting(command: string | undefined): void {
+    this.waitingFor = command;
+    this.render();
+  }
+
+  render(): void {
     const it = this.item;
+    const run = this.run;
+    if (this.waitingFor) {
+      it.text = waitingText(this.waitingFor);
+      it.command = undefined;
+      it.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+      it.tooltip = `Krustlet: ${this.waitingFor} waits for your answer to its question (a dialog or a picker).`;
+      it.accessibilityInformation = { label: `Krustlet: ${this.waitingFor} is waiting for your answer` };
+      it.show();
+      return;
+    }
+    if (!run) {
+      it.hide();
+      return;
+    }
+    const p = run.progress;
     it.text = statusBarText(p, run.resolved);
     // Clicking Approve approves (the CSR item's own command: same review and confirmation); anything else shows the steps.
     const approve = p.phase === 'awaiting-approval' ? p.approve : undefined;
@@ -176,6 +224,7 @@ class AgentStatusBar implements vscode.Disposable {
     it.backgroundColor = background ? new vscode.ThemeColor(background) : undefined;
     it.tooltip = new vscode.MarkdownString(progressMarkdown(p, run.resolved), true);
     it.accessibilityInformation = { label: `Krustlet agent: ${summaryText(p, run.resolved)}` };
+    it.show();
   }
 
   dispose(): void {
@@ -190,8 +239,49 @@ export class AgentRuns implements vscode.Disposable {
   readonly statusBar = new AgentStatusBar();
   private readonly changed = new vscode.EventEmitter<AgentRun>();
   readonly onDidStartRun = this.changed.event;
+  private readonly waitingEmitter = new vscode.EventEmitter<string | undefined>();
+  /** A command of the agent feature waits (or no longer waits: undefined) on a question of the user. */
+  readonly onDidChangeWaiting = this.waitingEmitter.event;
+  private openQuestions = 0;
+  private waitingCommand?: string;
 
   constructor(private readonly ctx: FeatureContext) {}
+
+  /** The command that waits on the user's answer right now, if any. */
+  get waitingFor(): string | undefined {
+    return this.waitingCommand;
+  }
+
+  /**
+   * `prompter`, except that while one of its questions is open the status bar item and the view's Agent row
+   * say "<command> — waiting for your answer" (the questions that do not wait — error and info notices — pass through).
+   */
+  waitingPrompter(prompter: Prompter, command: string): Prompter {
+    const asking = async <T>(question: () => Promise<T>): Promise<T> => {
+      if (this.openQuestions++ === 0) this.setWaiting(command);
+      try {
+        return await question();
+      } finally {
+        if (--this.openQuestions === 0) this.setWaiting(undefined);
+      }
+    };
+    return {
+      quickPick: (items, options) => asking(() => prompter.quickPick(items, options)),
+      inputBox: (options) => asking(() => prompter.inputBox(options)),
+      warning: (message, options, ...items) => asking(() => prompter.warning(message, options, ...items)),
+      info: (message, options, ...items) => prompter.info(message, options, ...items),
+      error: (message, ...items) => prompter.error(message, ...items),
+      notice: (message, actions, until) => prompter.notice(message, actions, until),
+      pickWorkspaceFolder: (placeHolder) => asking(() => prompter.pickWorkspaceFolder(placeHolder)),
+      pickFolder: (title) => asking(() => prompter.pickFolder(title)),
+    };
+  }
+
+  private setWaiting(command: string | undefined): void {
+    this.waitingCommand = command;
+    this.statusBar.waiting(command);
+    this.waitingEmitter.fire(command);
+  }
 
   begin(resolved: ResolvedAgentOptions, kind: RunKind): AgentRun {
     this.current?.dispose();
@@ -232,5 +322,6 @@ export class AgentRuns implements vscode.Disposable {
     this.current?.dispose();
     this.statusBar.dispose();
     this.changed.dispose();
+    this.waitingEmitter.dispose();
   }
 }

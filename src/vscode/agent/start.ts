@@ -16,7 +16,7 @@ import { bootstrapConfigPathFor, folderContaining } from '../config';
 import type { Cluster } from '../../core/cluster';
 import { StateKeys, TASK_NAME, TASK_SOURCE, TASK_TYPE } from '../constants';
 import type { FeatureContext } from '../features';
-import type { PickItem } from '../prompter';
+import type { PickItem, Prompter } from '../prompter';
 import { agentHost, agentOptionsFor, pickAgentSettings, type AgentSettings, type KrustletTaskDefinition } from './definition';
 import type { AgentRun, AgentRuns } from './run';
 import { agentNotFound, agentPtyExecution, isKrustletDefinition } from './tasks';
@@ -56,7 +56,7 @@ function findFolder(name: string | undefined): vscode.WorkspaceFolder | undefine
   return undefined;
 }
 
-async function chooseFolder(ctx: FeatureContext, o: StartAgentOptions): Promise<vscode.WorkspaceFolder | undefined | 'cancel'> {
+async function chooseFolder(ask: Prompter, o: StartAgentOptions): Promise<vscode.WorkspaceFolder | undefined | 'cancel'> {
   const folders = vscode.workspace.workspaceFolders ?? [];
   if (o.folder) return findFolder(o.folder) ?? 'cancel';
   if (o.bootstrapFile) {
@@ -69,7 +69,7 @@ async function chooseFolder(ctx: FeatureContext, o: StartAgentOptions): Promise<
   }
   if (withConfig.length === 1) return withConfig[0];
   if (folders.length <= 1) return folders[0];
-  return (await ctx.prompter.pickWorkspaceFolder('Start the Krustlet agent for which folder?')) ?? 'cancel';
+  return (await ask.pickWorkspaceFolder('Start the Krustlet agent for which folder?')) ?? 'cancel';
 }
 
 /** A tasks.json `krustlet` task of the folder, if the user configured one: its settings are the base. */
@@ -86,10 +86,18 @@ async function configuredSettings(folder: vscode.WorkspaceFolder | undefined): P
 }
 
 export class StartAgent {
+  /**
+   * The questions Start Agent waits on: while one is open the status bar (and the view's Agent row) say
+   * "Start Agent — waiting for your answer", so a question hidden behind another window is not a silent wait.
+   */
+  private readonly ask: Prompter;
+
   constructor(
     private readonly ctx: FeatureContext,
     private readonly runs: AgentRuns,
-  ) {}
+  ) {
+    this.ask = runs.waitingPrompter(ctx.prompter, 'Start Agent');
+  }
 
   private overrides(folder: vscode.WorkspaceFolder | undefined): AgentSettings {
     const all = this.ctx.extension.workspaceState.get<Record<string, AgentSettings>>(StateKeys.agentOverrides, {});
@@ -112,13 +120,13 @@ export class StartAgent {
 
     const current = this.runs.current;
     if (current?.running && !o.checksOnly) {
-      const restart = o.restart ?? (await this.ctx.prompter.warning('A Krustlet agent is already running in this window.', { modal: true }, 'Stop It and Start Again')) !== undefined;
+      const restart = o.restart ?? (await this.ask.warning('A Krustlet agent is already running in this window.', { modal: true }, 'Stop It and Start Again')) !== undefined;
       if (!restart) return stop('an agent is already running');
       await current.stop();
       await current.whenPhase('stopped', 'failed', 'ready').catch(() => undefined);
     }
 
-    const folder = await chooseFolder(this.ctx, o);
+    const folder = await chooseFolder(this.ask, o);
     if (folder === 'cancel') return stop('no workspace folder chosen');
     const settings: AgentSettings = { ...(await configuredSettings(folder)), ...this.overrides(folder), ...pickAgentSettings(o) };
     const host = agentHost(folder);
@@ -211,7 +219,8 @@ export class StartAgent {
     if (answer !== undefined) apply = answer !== false;
     else if (!scripted) {
       const goOn = f.severity === 'error' ? 'Start Anyway' : 'Continue';
-      const choice = await this.ctx.prompter.warning(f.message, { modal: f.severity === 'error' }, ...(fix ? [fix.label] : []), goOn);
+      // Modal for warnings too: a notification hides itself after a few seconds while the command waits on it.
+      const choice = await this.ask.warning(f.message, { modal: true }, ...(fix ? [fix.label] : []), goOn);
       if (choice === undefined) return 'cancel';
       if (choice === goOn) return 'continue';
       apply = true;
@@ -243,8 +252,8 @@ export class StartAgent {
           if (!ip) {
             const items: PickItem<string>[] = (fix.choices ?? []).map((c) => ({ label: c.address, description: c.label, value: c.address }));
             items.push({ label: 'Other…', description: 'type an address', value: '' });
-            ip = await this.ctx.prompter.quickPick(items, { title: 'Node IP: the address the cluster reaches this machine on' });
-            if (ip === '') ip = await this.ctx.prompter.inputBox({ title: 'Node IP', prompt: 'An IPv4 or IPv6 address of this machine', validate: (v) => (/^[0-9a-fA-F.:]+$/.test(v.trim()) ? undefined : 'Not an IP address') });
+            ip = await this.ask.quickPick(items, { title: 'Node IP: the address the cluster reaches this machine on' });
+            if (ip === '') ip = await this.ask.inputBox({ title: 'Node IP', prompt: 'An IPv4 or IPv6 address of this machine', validate: (v) => (/^[0-9a-fA-F.:]+$/.test(v.trim()) ? undefined : 'Not an IP address') });
           }
           if (!ip) return 'cancel';
           settings.nodeIp = ip.trim();
@@ -258,7 +267,7 @@ export class StartAgent {
           return 'fixed';
         }
         case 'choose-data-dir': {
-          const dir = typeof answer === 'string' ? answer : await this.ctx.prompter.pickFolder('Data folder for the Krustlet agent');
+          const dir = typeof answer === 'string' ? answer : await this.ask.pickFolder('Data folder for the Krustlet agent');
           if (!dir) return 'cancel';
           settings.dataDir = dir;
           await this.remember(folderFor(resolved), { dataDir: dir });

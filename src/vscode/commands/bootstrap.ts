@@ -133,8 +133,9 @@ async function bootstrapCommand(ctx: FeatureContext, o: BootstrapOptions = {}): 
   running.add(entry);
   const run = (async () => {
     try {
-      const contextName = await pickContext(ctx, o);
-      const ttlSeconds = await pickTtl(ctx, o);
+      const { name: contextName, asked } = await pickContext(ctx, o);
+      // A step counter only when there are two questions: "(2/2)" after a skipped first step reads as a lost one.
+      const ttlSeconds = await pickTtl(ctx, o, asked ? ' (2/2)' : '');
       const target = await pickTarget(ctx, o);
       const base = await clusterFor(ctx, contextName);
       let announced: Promise<boolean | undefined> | undefined;
@@ -266,11 +267,11 @@ function questions(ctx: FeatureContext, o: BootstrapOptions, progress: StepProgr
   };
 }
 
-async function pickContext(ctx: FeatureContext, o: BootstrapOptions): Promise<string> {
-  if (o.context) return o.context;
+async function pickContext(ctx: FeatureContext, o: BootstrapOptions): Promise<{ name: string; asked: boolean }> {
+  if (o.context) return { name: o.context, asked: false };
   const contexts: ContextInfo[] = listContexts({ kubeconfigPath: kubeconfigSetting() });
   if (!contexts.length) throw new KrustletError('context-unknown', 'The kubeconfig defines no contexts.', 'Add one (kubectl config set-context), or use another kubeconfig.', { fix: { kind: 'set-kubeconfig' } });
-  if (contexts.length === 1) return contexts[0].name;
+  if (contexts.length === 1) return { name: contexts[0].name, asked: false };
   // Current (or the one selected for the view) first.
   const preferred = contextSetting() ?? contexts.find((c) => c.current)?.name;
   const sorted = [...contexts].sort((a, b) => Number(b.name === preferred) - Number(a.name === preferred));
@@ -283,10 +284,10 @@ async function pickContext(ctx: FeatureContext, o: BootstrapOptions): Promise<st
     })),
     { title: 'Krustlet: Bootstrap (1/2) — cluster', placeHolder: 'The context whose cluster the new node joins' },
   );
-  return picked ?? cancel('no context chosen');
+  return { name: picked ?? cancel('no context chosen'), asked: true };
 }
 
-async function pickTtl(ctx: FeatureContext, o: BootstrapOptions): Promise<number> {
+async function pickTtl(ctx: FeatureContext, o: BootstrapOptions, counter: string): Promise<number> {
   if (o.ttl !== undefined) return o.ttl === 'never' ? 0 : parseTtl(o.ttl);
   const fromSetting = tokenTtlSetting();
   let settingSeconds: number | undefined;
@@ -309,7 +310,7 @@ async function pickTtl(ctx: FeatureContext, o: BootstrapOptions): Promise<number
       items.unshift({ ...same, description: `default (krustlet.tokenTtl)${same.description ? `, ${same.description}` : ''}` });
     } else items.unshift({ label: formatTtl(settingSeconds), description: 'default (krustlet.tokenTtl)', value: settingSeconds });
   }
-  const picked = await ctx.prompter.quickPick(items, { title: 'Krustlet: Bootstrap (2/2) — token lifetime', placeHolder: 'How long the new node may use the token to join' });
+  const picked = await ctx.prompter.quickPick(items, { title: `Krustlet: Bootstrap${counter} — token lifetime`, placeHolder: 'How long the new node may use the token to join' });
   if (picked === undefined) return cancel('no token lifetime chosen');
   if (picked !== 'custom') return picked;
   const text = await ctx.prompter.inputBox({
@@ -404,7 +405,8 @@ async function offerGitignore(ctx: FeatureContext, o: BootstrapOptions, file: st
     await ctx.extension.workspaceState.update(StateKeys.gitignoreOffered, [...offered, file]);
     const choice = await ctx.prompter.warning(
       `${path.relative(root, file)} holds a credential and is not ignored by git. Add it to .gitignore?`,
-      {},
+      // Modal: Bootstrap waits on the answer, and a notification would hide itself after a few seconds.
+      { modal: true },
       'Add to .gitignore',
       'Not Now',
     );

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { JoinProgress } from '../../core/agent/progress';
 import { tokenExpired } from '../../core/token';
 import type { CsrState } from '../../core/types';
-import type { ClusterService } from '../clusterService';
+import type { ClusterService, ConnectionState } from '../clusterService';
 import type { CollectionChange } from '../collection';
 import { Commands, Views } from '../constants';
 import type { Reviews } from '../reviews';
@@ -53,6 +53,8 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
   /** The "Agent <hostname>" node, once a run was started in this window (see followAgent). */
   private agentNode?: AgentNode;
   private agentSub?: vscode.Disposable;
+  /** The Agent row while a command of the agent feature waits on the user's answer (see showWaiting). */
+  private waitingNode?: MessageNode;
   /** The state each CSR element showed last: a change of it moves the element (pending first). */
   private readonly shownState = new WeakMap<CsrNode, CsrState>();
   private readonly disposables: vscode.Disposable[] = [];
@@ -176,6 +178,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
       case 'csr':
         return this.csrsGroup;
       case 'message':
+        if (node === this.waitingNode) return this.clusterNode;
         return node.id.startsWith('tokens') ? this.tokensGroup : node.id.startsWith('nodes') ? this.nodes.group : this.csrsGroup;
       case 'nodesGroup':
         return this.clusterNode;
@@ -196,8 +199,10 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
       return this.service.state.kind === 'connected' ? [this.clusterNode] : [];
     }
     switch (node.kind) {
-      case 'cluster':
-        return this.agentNode ? [this.tokensGroup, this.csrsGroup, this.nodes.group, this.agentNode] : [this.tokensGroup, this.csrsGroup, this.nodes.group];
+      case 'cluster': {
+        const agent = this.waitingNode ?? this.agentNode;
+        return agent ? [this.tokensGroup, this.csrsGroup, this.nodes.group, agent] : [this.tokensGroup, this.csrsGroup, this.nodes.group];
+      }
       case 'group':
         return node.group === 'tokens' ? this.tokenChildren() : this.csrChildren();
       case 'agent':
@@ -269,6 +274,18 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
     });
   }
 
+  /**
+   * While `command` (Start Agent) waits on a question of the user, the Agent row says so instead of the last
+   * run's progress; `undefined` brings the run's row back.
+   */
+  showWaiting(command: string | undefined): void {
+    if ((this.waitingNode?.text === waitingLabel(command)) || (!command && !this.waitingNode)) return;
+    this.waitingNode = command
+      ? new MessageNode('agent-waiting', waitingLabel(command), 'question', `Krustlet: ${command} waits for your answer to its question (a dialog or a picker).`)
+      : undefined;
+    this.emitter.fire(this.clusterNode);
+  }
+
   /** The agent node, when a run was started in this window. */
   get agent(): AgentNode | undefined {
     return this.agentNode;
@@ -279,6 +296,10 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
     this.agentSub?.dispose();
     for (const d of this.disposables) d.dispose();
   }
+}
+
+function waitingLabel(command: string | undefined): string {
+  return `Agent: ${command} waiting for your answer`;
 }
 
 /** The element VS Code knows for a key, or a new one. */
@@ -309,6 +330,18 @@ function gone(key: string): vscode.TreeItem {
   return item;
 }
 
+/** The view's name in the manifest. */
+const VIEW_TITLE = 'Cluster';
+
+/** The view's description when not connected: "unreachable: connect ECONNREFUSED 127.0.0.1:6443 · next attempt in 8 s (5)". */
+export function connectionDescription(s: ConnectionState): string | undefined {
+  if (s.kind === 'connected' || s.kind === 'connecting' || s.kind === 'idle') return undefined;
+  const reason = s.message ? plainText(s.message.replace(/\s*Retrying in \d+ s \(attempt \d+\)\.$/, ''), MAX_DETAIL) : undefined;
+  const short = reason && (/\b(connect E[A-Z]+ [^\s,;)]+|getaddrinfo E[A-Z]+ [^\s,;)]+|timed out[^.;]*)/.exec(reason)?.[1] ?? reason);
+  const next = s.kind === 'unreachable' && s.retryInMs !== undefined ? ` · retrying in ${Math.round(s.retryInMs / 1000)} s (attempt ${s.attempt ?? '?'})` : '';
+  return `${s.kind === 'noKubeconfig' ? 'no kubeconfig' : s.kind}${short ? `: ${short}` : ''}${next}`;
+}
+
 /** Creates the provider and registers the view once. */
 export function registerClusterView(
   service: ClusterService,
@@ -316,9 +349,17 @@ export function registerClusterView(
 ): { provider: ClusterTreeProvider; view: vscode.TreeView<KrustletNode>; disposables: vscode.Disposable[] } {
   const provider = new ClusterTreeProvider(service, reviews);
   const view = vscode.window.createTreeView(Views.cluster, { treeDataProvider: provider, canSelectMany: true, showCollapseAll: false });
-  // The welcome content (viewsWelcome) is static: the message above it says what exactly went wrong.
+  // The welcome content (viewsWelcome: what to do, with its buttons) is static, and VS Code hides it while the view
+  // has a message: what exactly went wrong goes into the view's description (its header) instead, with the next
+  // attempt while the API server does not answer; the whole reason is in the log (Show Log).
+  // The header is all a single view shows of it (its description is hidden there): while the API server does not
+  // answer, the title says when the next attempt is.
   const showState = service.onDidChangeConnection((s) => {
-    view.message = s.kind === 'connected' || s.kind === 'connecting' || s.kind === 'idle' ? undefined : s.message && plainText(s.message, MAX_DETAIL);
+    view.message = undefined;
+    view.description = connectionDescription(s);
+    view.title = s.kind === 'unreachable' && s.retryInMs !== undefined
+      ? `Cluster unreachable, retrying in ${Math.round(s.retryInMs / 1000)} s (attempt ${s.attempt ?? '?'})`
+      : VIEW_TITLE;
   });
   return { provider, view, disposables: [provider, showState, view] };
 }
