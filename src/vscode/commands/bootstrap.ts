@@ -89,7 +89,7 @@ export async function interruptBootstraps(why: string): Promise<void> {
  * toast must not sit behind a modal dialog); Cancel interrupts the use case (it rolls back).
  */
 class StepProgress {
-  private current?: { report: (m: string) => void; close: () => void };
+  private current?: { report: (m: string) => void; close: () => Promise<void> };
   constructor(
     private readonly title: string,
     private readonly abort: AbortController,
@@ -99,8 +99,9 @@ class StepProgress {
     if (!this.current) {
       let report: (m: string) => void = () => undefined;
       let close: () => void = () => undefined;
+      let ended: Thenable<void> = Promise.resolve();
       const opened = new Promise<void>((resolve) => {
-        void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: this.title, cancellable: true }, (progress, token) => {
+        ended = vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: this.title, cancellable: true }, (progress, token) => {
           report = (m) => progress.report({ message: m });
           token.onCancellationRequested(() => this.abort.abort(new Error('cancelled in the progress notification')));
           resolve();
@@ -109,19 +110,28 @@ class StepProgress {
           });
         });
       });
-      this.current = { report: (m) => void opened.then(() => report(m)), close: () => void opened.then(() => close()) };
+      // Closed once withProgress has returned: VS Code has been told to take the notification away (before the
+      // question that follows is sent, so the toast never shows behind the dialog).
+      this.current = {
+        report: (m) => void opened.then(() => report(m)),
+        close: () => opened.then(() => {
+          close();
+          return Promise.resolve(ended).then(() => undefined, () => undefined);
+        }),
+      };
     }
     this.current.report(message);
   }
 
-  close(): void {
-    this.current?.close();
+  close(): Promise<void> {
+    const c = this.current;
     this.current = undefined;
+    return c ? c.close() : Promise.resolve();
   }
 
   /** Runs a question with the notification closed. */
   async asking<T>(question: () => Promise<T>): Promise<T> {
-    this.close();
+    await this.close();
     return question();
   }
 }
@@ -171,7 +181,7 @@ async function bootstrapCommand(ctx: FeatureContext, o: BootstrapOptions = {}): 
         },
         questions(ctx, o, progress, base.context.name),
       );
-      progress.close();
+      void progress.close();
       const expiration = result.expiration?.toISOString();
       // Never the secret: id, Secret name, path and expiry only.
       ctx.log.info(
@@ -191,7 +201,7 @@ async function bootstrapCommand(ctx: FeatureContext, o: BootstrapOptions = {}): 
       r.addedToGitignore = await (announced ?? offerGitignore(ctx, o, result.path));
       return r;
     } catch (e) {
-      progress.close();
+      void progress.close();
       if (e instanceof Cancelled || e instanceof BootstrapDeclined) {
         ctx.log.info(`Bootstrap cancelled: ${e instanceof BootstrapDeclined ? e.reason : e.message}.`);
         return undefined;
