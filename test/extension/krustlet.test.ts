@@ -140,7 +140,7 @@ suite('Krustlet view and commands against a real control plane', function () {
     assert.equal(item.label, admin.context.name);
     assert.match(String(item.description), new RegExp(admin.server.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
     const groups = children(api, roots[0]).map((n) => api.tree.getTreeItem(n).label as string);
-    assert.deepEqual(groups, ['Bootstrap Tokens', 'Certificate Signing Requests', 'Nodes']);
+    assert.deepEqual(groups, ['Bootstrap Tokens', 'Signing Requests', 'Nodes']);
   });
 
   test('Bootstrap (answered through its options) writes bootstrap.conf and creates the Secret', async () => {
@@ -190,6 +190,10 @@ suite('Krustlet view and commands against a real control plane', function () {
     const tooltip = (item.tooltip as vscode.MarkdownString).value.replace(/\\/g, '');
     assert.ok(tooltip.includes(`kube-system/bootstrap-token-${id}`), tooltip);
     assert.ok(!tooltip.includes(tokenSecret));
+    // The expiry in local time and how far off it is, not raw UTC ("…19:56:21.000Z").
+    assert.doesNotMatch(tooltip, /\d{2}:\d{2}:\d{2}\.\d{3}Z/, tooltip);
+    assert.match(tooltip, /\*\*Expires:\*\* .+ \(in (\d+ min|1 h)\)/, tooltip);
+    assert.match(String(item.description), /^expires in (\d+ min|1 h)$/);
   });
 
   test('a second Bootstrap into an existing file keeps a backup and revokes the replaced token when told to overwrite, and stops when told to keep', async () => {
@@ -362,6 +366,22 @@ suite('Krustlet view and commands against a real control plane', function () {
     assert.match(doc.getText(), /BEGIN CERTIFICATE REQUEST/);
     // An expected hostname's serving CSR pops a notification (Approve / Review).
     await until('the expected-hostname notification', () => api.logLines().some((l) => l.includes(`Node ${goodHost} asks for its serving certificate`)));
+  });
+
+  test('a CSR row: Enter opens its review (its command), and its screen-reader label says the verdict its tooltip shows', async () => {
+    const name = `${goodHost}-tls`;
+    const node = await until(`${name} reviewed in the tree`, () => {
+      const n = treeCsr(api, name);
+      return n && /review (pass|warn|fail)$/.test(api.tree.getTreeItem(n).accessibilityInformation?.label ?? '') && n;
+    });
+    const item = api.tree.getTreeItem(node);
+    assert.equal(item.command?.command, 'krustlet.reviewCsr');
+    assert.deepEqual(item.command?.arguments, [name]);
+    const label = item.accessibilityInformation?.label ?? '';
+    const tooltip = (api.tree.resolveTreeItem(item, node).tooltip as vscode.MarkdownString).value.replace(/\\/g, '');
+    const verdict = /review (pass|warn|fail)$/.exec(label)?.[1] ?? '';
+    assert.ok(tooltip.toLowerCase().includes(`review: ${verdict}`), `label "${label}" vs tooltip:\n${tooltip}`);
+    assert.doesNotMatch(label, /not reviewed yet/);
   });
 
   test('approving through the tree item approves it in the API server and the item turns approved', async () => {

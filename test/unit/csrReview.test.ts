@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { reviewCsr } from '../../src/core/csr/review';
 import { decodeCsrPem } from '../../src/core/csr/decode';
-import { summarizeRequest } from '../../src/core/csr/summary';
+import { escapeMarkdown, summarizeRequest } from '../../src/core/csr/summary';
 import { formatAge, formatLifetime, shortSignerName } from '../../src/core/csr/format';
 import type { CsrReview, Verdict } from '../../src/core/types';
 import { CLIENT_USAGES, csrInfo, krustletClientSpec, krustletServingSpec, makeCsr, type CsrSpec } from '../support/csrFactory';
@@ -288,4 +288,10 @@ void describe('summary and format', () => {
     assert.equal(formatLifetime(86400), '24h');
     assert.equal(formatLifetime(30 * 86400), '30d');
   });
+});
+
+void test('escapeMarkdown: a URL is not autolinked, so the escape after it ("…:6443)") does not show as a stray backslash', () => {
+  const md = escapeMarkdown('acceptable only because this cluster\'s API server (https://127.0.0.1:6443) runs on this machine too.');
+  assert.ok(!md.includes('https://'), md);
+  assert.ok(md.includes('https:\\/\\/127\\.0\\.0\\.1:6443\\)'), md);
 });

@@ -119,3 +119,11 @@ void test('the walkthrough: "Connect" completes when connected, "Bootstrap" when
   assert.match(src, /state: 'krustlet\.state'/);
   assert.match(src, /bootstrapConfigExists: 'krustlet\.bootstrapConfigExists'/);
 });
+
+void test('context menus: the cluster row (Refresh, Select Context, Run Preflight, Bootstrap …) and the groups (Refresh; Bootstrap on tokens)', () => {
+  const menus = (pkg.contributes as unknown as { menus: Record<string, { command: string; when?: string; group?: string }[]> }).menus['view/item/context'];
+  const onItem = (value: string) => menus.filter((m) => !m.group?.startsWith('inline') && new RegExp(`viewItem == ${value.replace(/\./g, '\\.')}(\\b|\\))`).test(m.when ?? '')).map((m) => m.command);
+  for (const c of ['krustlet.refresh', 'krustlet.selectContext', 'krustlet.runPreflight', 'krustlet.bootstrap']) assert.ok(onItem('cluster').includes(c), `${c} on the cluster row: ${onItem('cluster').join(', ')}`);
+  assert.ok(onItem('group.tokens').includes('krustlet.refresh') && onItem('group.tokens').includes('krustlet.bootstrap'), onItem('group.tokens').join(', '));
+  assert.ok(onItem('group.csrs').includes('krustlet.refresh'), onItem('group.csrs').join(', '));
+});

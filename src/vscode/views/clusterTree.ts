@@ -33,7 +33,7 @@ export interface AgentProgressSource {
 }
 
 /**
- * The Krustlet view: cluster → Bootstrap Tokens / Certificate Signing Requests (→ Agent). A
+ * The Krustlet view: cluster → Bootstrap Tokens / Signing Requests (certificate signing requests) (→ Agent). A
  * projection: every item is built from the ClusterService's collections and the reviews when VS
  * Code asks for it. The provider keeps only element handles (VS Code refreshes an element by its
  * object, so a CSR keeps one handle per name) and turns each change into one `onDidChangeTreeData`
@@ -221,7 +221,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
     const tokens = c.list().sort((a, b) => Number(tokenExpired(a, now)) - Number(tokenExpired(b, now)) || a.id.localeCompare(b.id));
     if (tokens.length) return handlesFor(this.tokenHandles, tokens.map((t) => t.id), (id) => new TokenNode(id));
     if (!c.synced) return [new MessageNode('tokens-loading', 'Loading…', 'loading~spin')];
-    return [new MessageNode('tokens-empty', 'No bootstrap tokens — run Bootstrap', 'add', undefined, { command: Commands.bootstrap, title: 'Bootstrap' })];
+    return [new MessageNode('tokens-empty', 'No tokens: run Bootstrap', 'add', 'No bootstrap tokens yet: Bootstrap creates one and writes bootstrap.conf', { command: Commands.bootstrap, title: 'Bootstrap' })];
   }
 
   private csrChildren(): KrustletNode[] {

@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
-import { formatAge, humanDuration, shortSignerName } from '../../core/csr/format';
+import { formatAge, shortSignerName } from '../../core/csr/format';
 import { escapeMarkdown, summarizeRequest } from '../../core/csr/summary';
 import { phaseIcon, phaseText, progressMarkdown, stepDescription, stepIcon, summaryText, type IconSpec } from '../../core/agent/present';
 import type { JoinProgress, JoinStep } from '../../core/agent/progress';
 import { tokenExpired } from '../../core/token';
 import type { CsrInfo, CsrReview, CsrState, TokenInfo } from '../../core/types';
-import { AUTO_RENEWAL_REASON, ContextValues, type ContextValue } from '../constants';
+import { AUTO_RENEWAL_REASON, Commands, ContextValues, type ContextValue } from '../constants';
 import { escapedMarkdown, markdownText, plainText } from '../text';
 import type { NodeNode, NodesGroupNode } from './nodesGroup';
 
@@ -50,7 +50,9 @@ export class GroupNode {
 /** A group's item; `description` e.g. "2 pending" or "reconnecting…". */
 export function groupTreeItem(group: GroupKind, description: string | undefined): vscode.TreeItem {
   const tokens = group === 'tokens';
-  const item = new vscode.TreeItem(tokens ? 'Bootstrap Tokens' : 'Certificate Signing Requests', vscode.TreeItemCollapsibleState.Expanded);
+  // Short labels (the default side bar cuts "Certificate Signing Requests" and its "1 pending"); the full name is the tooltip.
+  const item = new vscode.TreeItem(tokens ? 'Bootstrap Tokens' : 'Signing Requests', vscode.TreeItemCollapsibleState.Expanded);
+  item.tooltip = tokens ? 'Bootstrap tokens (Secrets bootstrap-token-<id> in kube-system)' : 'Certificate signing requests (CSRs) of the cluster';
   item.id = `group:${group}`;
   item.iconPath = new vscode.ThemeIcon(tokens ? 'key' : 'workspace-trusted');
   item.contextValue = tokens ? ContextValues.tokensGroup : ContextValues.csrsGroup;
@@ -67,7 +69,22 @@ export class TokenNode {
 function expiryText(t: TokenInfo, now: Date): string {
   if (!t.expiration) return 'never expires';
   if (tokenExpired(t, now)) return 'expired';
-  return `expires in ${humanDuration((t.expiration.getTime() - now.getTime()) / 1000)}`;
+  return `expires ${inTime((t.expiration.getTime() - now.getTime()) / 1000)}`;
+}
+
+/** "in 58 min", "in 3 h 5 min", "in 2 days": how far off a moment is, as a person says it. */
+export function inTime(seconds: number): string {
+  const m = Math.max(0, Math.round(seconds / 60));
+  if (m < 1) return 'in less than a minute';
+  if (m < 120) return `in ${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return m % 60 ? `in ${h} h ${m % 60} min` : `in ${h} h`;
+  return `in ${Math.round(h / 24)} days`;
+}
+
+/** A moment in the local time zone, as the machine's locale writes it ("2 Dec 2026, 19:56"). */
+export function localTime(d: Date): string {
+  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 export function tokenTreeItem(t: TokenInfo, now = new Date()): vscode.TreeItem {
@@ -82,7 +99,7 @@ export function tokenTreeItem(t: TokenInfo, now = new Date()): vscode.TreeItem {
   const md = new vscode.MarkdownString();
   md.appendMarkdown(`**Bootstrap token ${markdownText(t.id)}**${expired ? ' — **expired**' : ''}\n\n`);
   md.appendMarkdown(`- **Secret:** kube-system/${markdownText(t.secretName)}\n`);
-  md.appendMarkdown(`- **Expires:** ${t.expiration ? `${escapeMarkdown(t.expiration.toISOString())} (${escapeMarkdown(expiryText(t, now))})` : 'never'}\n`);
+  md.appendMarkdown(`- **Expires:** ${t.expiration ? `${escapeMarkdown(localTime(t.expiration))} (${escapeMarkdown(expiryText(t, now).replace(/^expires /, ''))})` : 'never'}\n`);
   if (t.description) md.appendMarkdown(`- **Description:** ${markdownText(t.description)}\n`);
   md.appendMarkdown(`- **Usages:** ${markdownText(t.usages.join(', ') || '(none)')}\n`);
   md.appendMarkdown(`- **Extra groups:** ${markdownText(t.extraGroups.join(', ') || '(none)')}\n`);
@@ -142,8 +159,11 @@ export function csrTreeItem(csr: CsrInfo, review: CsrReview | undefined, now = n
   const [icon, color] = shown?.verdict === 'fail' ? ['warning', 'list.errorForeground'] : CSR_ICONS[csr.state];
   item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
   item.contextValue = csrContextValue(csr, shown);
-  const verdict = review ? `review ${review.verdict}` : pending ? 'review in progress' : 'not reviewed yet';
+  // The same verdict as the tooltip's: a decided request is not under review any more (its tooltip reviews it on hover).
+  const verdict = shown ? `review ${shown.verdict}` : pending ? 'review in progress' : 'decided';
   item.accessibilityInformation = { label: `Certificate signing request ${label}, ${csr.state}, ${verdict}` };
+  // Enter (or a click) opens its review.
+  item.command = { title: 'Review', command: Commands.reviewCsr, arguments: [csr.name] };
   return item;
 }
 
