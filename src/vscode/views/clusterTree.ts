@@ -82,12 +82,18 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
       // A new expected hostname or another API server: every review (and so every CSR item) may read differently.
       reviews.onDidChangeContext(() => this.emitter.fire(undefined)),
     );
-    // Ages and "expires in" texts: one refresh a minute of the two groups' items (no API calls).
+    // Ages and "expires in" texts (no API calls): every 5 s while a CSR is young enough for its age to show
+    // seconds ("2m56s"), else once a minute — of the two groups' items only.
+    let lastTick = Date.now();
     this.clock = setInterval(() => {
       if (this.service.state.kind !== 'connected') return;
+      const now = Date.now();
+      const young = this.service.csrs.list().some((c) => c.createdAt !== undefined && now - c.createdAt.getTime() < SECONDS_SHOWN_MS);
+      if (!young && now - lastTick < 60_000) return;
+      lastTick = now;
       const all = [...this.tokenHandles.values(), ...this.csrHandles.values()];
       if (all.length) this.emitter.fire(all);
-    }, 60_000);
+    }, 5_000);
   }
 
   /**
@@ -301,6 +307,9 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<KrustletNode
 function waitingLabel(command: string | undefined): string {
   return `Agent: ${command} waiting for your answer`;
 }
+
+/** Ages under 10 minutes show seconds (formatAge: "2m56s"): the tree refreshes them every 5 s. */
+const SECONDS_SHOWN_MS = 10 * 60_000;
 
 /** The element VS Code knows for a key, or a new one. */
 function handle<N>(handles: Map<string, N>, key: string, create: () => N): N {
