@@ -366,9 +366,8 @@ export function registerClusterView(
   const showState = service.onDidChangeConnection((s) => {
     view.message = undefined;
     view.description = connectionDescription(s);
-    view.title = s.kind === 'unreachable' && s.retryInMs !== undefined
-      ? `Cluster unreachable, retrying in ${Math.round(s.retryInMs / 1000)} s (attempt ${s.attempt ?? '?'})`
-      : VIEW_TITLE;
+    // Short: the default side bar cuts the header at about 27 characters ("KRUSTLET: RETRYING IN 8 S").
+    view.title = s.kind === 'unreachable' && s.retryInMs !== undefined ? `Retrying in ${Math.round(s.retryInMs / 1000)} s` : VIEW_TITLE;
   });
   return { provider, view, disposables: [provider, showState, view] };
 }
