@@ -78,7 +78,8 @@ export function summarizeRequest(csr: CsrInfo, review: CsrReview, now: Date = ne
 
 /** Escapes Markdown and HTML specials so request text renders literally. */
 export function escapeMarkdown(text: string): string {
-  // '/' too: an escaped "https:\/\/…" is not autolinked, so the escape after a URL ("…:6443\)") is not swallowed into the link as a stray backslash.
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~&/]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : `\\${c}`)).replace(/\r?\n/g, ' ');
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~&]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : `\\${c}`)).replace(/\r?\n/g, ' ')
+    // An escaped "https:\/\/…" is not autolinked, so the escape after a URL ("…:6443\)") is not swallowed into the link as a stray backslash.
+    .replace(/:\/\//g, ':\\/\\/');
 }
 const esc = escapeMarkdown;
