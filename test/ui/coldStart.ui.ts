@@ -186,7 +186,8 @@ async function answerEverything(ctx: UiContext, page: Page, command: string, don
     }
     await ctx.screenshot(`coldStart-moment-${command}-question-${round}`);
     if (q.kind === 'dialog') {
-      const fix = q.buttons.find((b) => /^(Apply RBAC|Create |Move |Delete |Approve)/.test(b)) ?? q.buttons.find((b) => b !== 'Cancel') ?? q.buttons[0];
+      // The offered fix (Apply RBAC, Create …, Pick Node IP…, Move It Aside …): the button that neither goes on without it nor cancels.
+      const fix = q.buttons.find((b) => !/^(Cancel|Continue|Continue Without|Start Anyway|Bootstrap Anyway|Not Now|Keep .*)$/.test(b)) ?? q.buttons.find((b) => b !== 'Cancel') ?? q.buttons[0];
       asked.push(`${command}: dialog "${q.text}" → ${fix}`);
       ctx.log(`${command} asks (dialog): ${q.text} [${q.buttons.join(', ')}] → ${fix}`);
       await q.locator.locator('.dialog-buttons .monaco-button', { hasText: fix }).first().click();
