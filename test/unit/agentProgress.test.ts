@@ -266,3 +266,12 @@ void test('an agent that exits with an error after Ready is a failure (its node 
   p = deriveJoinProgress(run([{ type: 'agentStopRequested' }, { type: 'agentExited', exitCode: 143 }], ready));
   assert.equal(p.phase, 'stopped');
 });
+
+void test('a CSR deleted while the agent waits: it exits 1 with the real message, and the failure says which CSR and what to do', () => {
+  const f = run([...happy.slice(0, 8), { type: 'agentOutput', line: 'Error: Serving CSR was deleted before it was approved' }, { type: 'agentExited', exitCode: 1 }]);
+  const p = deriveJoinProgress(f);
+  assert.equal(p.failure?.reason, 'The agent exited with code 1: CSR Box-tls was deleted before it was approved.');
+  assert.match(p.failure?.hint ?? '', /Start the agent again/);
+  const c = deriveJoinProgress(run([...happy.slice(0, 3), { type: 'agentOutput', line: 'Error: Authentication CSR was deleted before it was approved' }, { type: 'agentExited', exitCode: 1 }]));
+  assert.equal(c.failure?.reason, 'The agent exited with code 1: The client CSR was deleted before it was approved.');
+});

@@ -231,6 +231,13 @@ export function explainAgentOutput(tail: string[], f: Pick<JoinFacts, 'servingCs
       hint: 'Its hostname resolves to no address it may take (never a loopback one): set the node IP (KRUSTLET_NODE_IP / --node-ip), e.g. 172.17.0.1 for kind or 10.0.2.2 for minikube.',
     };
   }
+  // bootstrapping/mod.rs: the watch on the CSR ends the agent when the CSR is deleted while it waits.
+  if (/Serving CSR was deleted before it was approved/.test(text)) {
+    return { reason: `CSR ${f.servingCsrName} was deleted before it was approved.`, hint: 'Start the agent again: it asks anew (then approve the new CSR).' };
+  }
+  if (/Authentication CSR was deleted before it was approved/.test(text)) {
+    return { reason: 'The client CSR was deleted before it was approved.', hint: 'Start the agent again: it asks anew (check the bootstrap RBAC if it is not approved by itself).' };
+  }
   if (/already exists/i.test(text) && text.includes(f.servingCsrName)) {
     return { reason: `CSR ${f.servingCsrName} already existed from an earlier run.`, hint: `Delete CSR ${f.servingCsrName}, then start the agent again.` };
   }
