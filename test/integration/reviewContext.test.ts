@@ -298,4 +298,38 @@ void describe('review in context (real API server)', () => {
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^error: --all-passing chooses the requests itself: it takes no CSR names and no --force\./);
   });
+
+  void it('node list reads a serving certificate by a TLS handshake when no CSR tells it; a self-signed one is named, with the fix', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { createServer } = await import('node:https');
+    const keyFile = join(work, 'kubelet.key');
+    const pem = execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-subj', '/CN=tls-node@1700000000', '-days', '365'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const { readFileSync } = await import('node:fs');
+    const server = createServer({ cert: pem, key: readFileSync(keyFile) }, (_req, res) => res.end('ok'));
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    const port = (server.address() as { port: number }).port;
+    try {
+      await createNode('tls-node', [{ type: 'InternalIP', address: '127.0.0.1' }], port);
+      const r = await cli(['node', 'list', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const n = (JSON.parse(r.stdout) as { name: string; servingCertificate: { from: string; selfSigned: boolean; fix: string | null; subject: string; warning: boolean } | null }[]).find((x) => x.name === 'tls-node');
+      assert.ok(n?.servingCertificate, r.stdout);
+      assert.equal(n.servingCertificate.from, `TLS 127.0.0.1:${port}`);
+      assert.equal(n.servingCertificate.subject, 'CN=tls-node@1700000000');
+      assert.equal(n.servingCertificate.selfSigned, true);
+      assert.equal(n.servingCertificate.warning, true);
+      assert.match(n.servingCertificate.fix ?? '', /serverTLSBootstrap: true/);
+      const text = await cli(['node', 'list']);
+      assert.match(text.stdout.split('\n').find((l) => l.startsWith('tls-node ')) ?? '', /SELF-SIGNED, expires in 36[45] days \(TLS\)/);
+      assert.match(text.stdout, /tls-node: The kubelet serves a certificate it signed itself/);
+      const off = JSON.parse((await cli(['node', 'list', '--json', '--no-tls'])).stdout) as { name: string; servingCertificate: unknown }[];
+      assert.equal(off.find((x) => x.name === 'tls-node')?.servingCertificate, null, '--no-tls: no handshake');
+    } finally {
+      server.close();
+    }
+    // A kubelet port nobody listens on: the error says so, bounded.
+    await createNode('dead-node', [{ type: 'InternalIP', address: '127.0.0.1' }], 1);
+    const r = JSON.parse((await cli(['node', 'list', '--json'])).stdout) as { name: string; servingCertificateError: string | null }[];
+    assert.match(r.find((x) => x.name === 'dead-node')?.servingCertificateError ?? '', /TLS handshake with 127\.0\.0\.1:1 failed: ECONNREFUSED/);
+  });
 });
