@@ -110,11 +110,9 @@ function terminalPrompt(question: string, signal?: AbortSignal): Promise<string 
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     rl.on('close', () => finish(undefined));
-    // readline turns Ctrl-C into its own 'SIGINT' event while it reads: pass it on as the signal.
-    rl.on('SIGINT', () => {
-      finish(undefined);
-      process.kill(process.pid, 'SIGINT');
-    });
+    // readline turns Ctrl-C into its own 'SIGINT' event while it reads: raise it as the signal, whose
+    // handler aborts `signal` (which ends this prompt); without a handler it ends the process, as Ctrl-C does.
+    rl.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
     rl.question(question, (a) => finish(a));
   });
 }

@@ -138,8 +138,8 @@ export function isRbacFinding(f: PreflightFinding): boolean {
 
 /** The permission checks (SelfSubjectAccessReview) and the RBAC bindings. */
 export async function runPreflight(cluster: Cluster): Promise<PreflightFinding[]> {
-  const perms = await Promise.all(PERMISSIONS.map((p) => checkPermission(cluster, p)));
-  const bindings = await checkBootstrapBindings(cluster);
+  // All at once: one round trip's time, not two (Bootstrap runs it before anything is created).
+  const [perms, bindings] = await Promise.all([Promise.all(PERMISSIONS.map((p) => checkPermission(cluster, p))), checkBootstrapBindings(cluster)]);
   return [...perms, ...bindings];
 }
 

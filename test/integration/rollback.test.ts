@@ -8,6 +8,7 @@
  */
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,7 +20,7 @@ import { tokenFromBootstrapKubeconfig } from '../../src/core/kubeconfig';
 import { startControlPlane, type ControlPlane } from '../support/controlPlane';
 import { FaultProxy, SECRET_DELETE, SECRET_POST, TOKEN_CHECK } from '../support/faultProxy';
 import { kubectl } from '../support/kubectl';
-import { runCli, startCli, type CliRun } from '../support/process';
+import { CLI, runCli, startCli, type CliRun } from '../support/process';
 
 let cp: ControlPlane;
 let admin: Cluster;
@@ -261,4 +262,65 @@ void test('without a terminal, preflight problems other than the RBAC bindings a
   const id = (JSON.parse(forced.stdout) as { tokenId: string }).tokenId;
   assert.ok((await tokenIds()).includes(id));
   await admin.deleteToken(id);
+});
+
+/** The CLI in a pseudo-terminal (util-linux `script`): stdin and stderr are terminals, so it asks. */
+function onTerminal(args: string[]) {
+  const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+  const child = spawn('script', ['-qfec', [process.execPath, CLI, ...args].map(quote).join(' '), '/dev/null'], {
+    env: { PATH: process.env.PATH, HOME: join(work, 'home'), TERM: 'dumb' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const waiters: { re: RegExp; resolve: () => void }[] = [];
+  const check = () => {
+    for (const w of [...waiters]) {
+      if (!w.re.test(out)) continue;
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  };
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+    check();
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const done = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+  return {
+    output: () => out,
+    /** Waits until the terminal shows `re`, then types `keys`. */
+    answer(re: RegExp, keys: string): Promise<void> {
+      return new Promise<void>((resolve) => {
+        waiters.push({ re, resolve });
+        check();
+      }).then(() => void child.stdin.write(keys));
+    },
+    done,
+  };
+}
+
+void test('on a terminal the CLI asks: replace (y), revoke the replaced token (Enter = revoke), apply RBAC (Enter = no); Ctrl-C at a question stops with nothing created (exit 130)', async () => {
+  const file = out('terminal');
+  const a = await cli(['bootstrap', '--kubeconfig', cp.kubeconfigPath, '-o', file, '--json']);
+  assert.equal(a.code, 0, a.stderr);
+  const idA = (JSON.parse(a.stdout) as { tokenId: string }).tokenId;
+
+  const t = onTerminal(['bootstrap', '--kubeconfig', cp.kubeconfigPath, '-o', file]);
+  await t.answer(/already exists\. Replace it \(the current file is kept as a backup\)\? \[y\/N\] $/, 'y\r');
+  await t.answer(new RegExp(`holds bootstrap token ${idA} \\(still valid, expires .*\\)\\. Revoke it once the new file is written\\? \\[Y/n\\] $`), '\r');
+  await t.answer(/Create kubeadm's three bootstrap bindings now\? \[y\/N\] $/, '\r');
+  assert.equal(await t.done, 0, t.output());
+  assert.match(t.output(), new RegExp(`Revoked the replaced token ${idA}\\.`));
+  const idB = tokenFromBootstrapKubeconfig(readFileSync(file, 'utf8'))?.slice(0, 6) ?? '';
+  const ids = await tokenIds();
+  assert.ok(!ids.includes(idA) && ids.includes(idB), 'A revoked, B in place');
+
+  const before = await tokenIds();
+  const c = onTerminal(['bootstrap', '--kubeconfig', cp.kubeconfigPath, '-o', file]);
+  await c.answer(/Replace it .*\[y\/N\] $/, '\x03');
+  assert.equal(await c.done, 130, c.output());
+  assert.match(c.output(), /error: Bootstrap was interrupted; nothing was created\./);
+  assert.deepEqual(await tokenIds(), before);
+  assert.equal(tokenFromBootstrapKubeconfig(readFileSync(file, 'utf8'))?.slice(0, 6), idB, 'the file is untouched');
+  await admin.deleteToken(idB);
 });
