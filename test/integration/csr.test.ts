@@ -82,6 +82,17 @@ void describe('krustlet-bootstrap csr (dist/cli.js) against a real API server', 
     assert.ok(!mine.reasons.some((m) => /not among the hostnames/.test(m)));
   });
 
+  void it('approving a known copy never approves a new request that took its name (deleted and created again)', async () => {
+    await createAs('renamed', 'renamed-tls', krustletServingSpec('renamed', '10.0.0.8'), 'kubernetes.io/kubelet-serving', SERVING_USAGES);
+    const reviewed = await admin.getCsr('renamed-tls');
+    await admin.transport.request('DELETE', '/apis/certificates.k8s.io/v1/certificatesigningrequests/renamed-tls');
+    await createAs('renamed', 'renamed-tls', krustletServingSpec('renamed', '10.9.9.9'), 'kubernetes.io/kubelet-serving', SERVING_USAGES);
+    await assert.rejects(admin.approveCsr('renamed-tls', undefined, undefined, reviewed), (e: unknown) => isKrustletError(e, 'conflict') && /a new request since it was reviewed/.test(String((e as Error).message)));
+    const now = await admin.getCsr('renamed-tls');
+    assert.notEqual(now.uid, reviewed.uid);
+    assert.equal(now.state, 'pending', 'the new request stays pending');
+  });
+
   void it('listCsrs({ limit: 1 }) is a one-item probe; without a limit every CSR comes back', async () => {
     const all = await admin.listCsrs();
     assert.ok(all.items.length >= 4, all.items.map((c) => c.name).join(' '));

@@ -146,6 +146,11 @@ async function decide(t: Transport, name: string, type: 'Approved' | 'Denied', r
   for (let attempt = 0; ; attempt++) {
     const csr = fromKnown && known ? rawFromInfo(known) : await getRaw(t, name);
     const info = fromKnown && known ? known : toCsrInfo(csr);
+    // Read again after a 409: the name may now belong to a new request (deleted and created again), which
+    // nobody reviewed. Decide only the request that was known.
+    if (known?.uid && info.uid && info.uid !== known.uid) {
+      throw new KrustletError('conflict', `CSR '${name}' is a new request since it was reviewed (it was deleted and created again); it was not ${type === 'Approved' ? 'approved' : 'denied'}.`, 'Review the new request before deciding it.', { fix: { kind: 'list', data: { what: 'csrs' } } });
+    }
     if (info.state === 'denied' || (type === 'Denied' && (info.state === 'approved' || info.state === 'issued'))) {
       throw new KrustletError('conflict', `CSR '${name}' is already ${info.state}.`, 'A decided CSR cannot be changed; the requester must create a new one.', { fix: { kind: 'list', data: { what: 'csrs' } } });
     }
