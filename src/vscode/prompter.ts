@@ -68,7 +68,9 @@ export const vscodePrompter: Prompter = {
   async notice(message, actions, until) {
     // A progress notification is the one kind the extension can close: it goes when its task ends. Its actions
     // are command links in the message (a notification renders them as links); Close ends it too.
-    const links = actions.map((a) => `[${a.title}](command:${a.command}?${encodeURIComponent(JSON.stringify(a.arguments))})`).join(' · ');
+    // encodeURIComponent leaves ( ) unescaped: a ')' in a CSR name would end the link early.
+    const arg = (v: unknown) => encodeURIComponent(JSON.stringify(v)).replace(/\(/g, '%28').replace(/\)/g, '%29');
+    const links = actions.map((a) => `[${a.title}](command:${a.command}?${arg(a.arguments)})`).join(' · ');
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `${message}${links ? ` ${links}` : ''}`, cancellable: true },
       (_progress, token) => new Promise<void>((resolve) => {
