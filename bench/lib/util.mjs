@@ -20,6 +20,29 @@ export function quantile(values, q) {
   return v[lo] + (v[hi] - v[lo]) * (pos - lo);
 }
 export const median = (v) => quantile(v, 0.5);
+/**
+ * Warm-up runs of each side, then `runs` interleaved pairs in ABBA order (neither side always goes
+ * first). Returns each side's results in run order.
+ */
+export async function interleaved(ours, anchor, { warmups, runs }) {
+  for (let i = 0; i < warmups; i++) {
+    await ours();
+    await anchor();
+  }
+  const a = [];
+  const b = [];
+  for (let i = 0; i < runs; i++) {
+    if (i % 2 === 0) {
+      a.push(await ours());
+      b.push(await anchor());
+    } else {
+      b.push(await anchor());
+      a.push(await ours());
+    }
+  }
+  return { ours: a, anchor: b };
+}
+
 export const round = (x, d = 1) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : x);
 
 /** {n, min, p50, p95, max, mean} rounded to 0.1 ms (or the unit of the values). */

@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SECRETS_PATH } from '../lib/kube.mjs';
-import { log, median, repoPath, round, summary, timedShell, which } from '../lib/util.mjs';
+import { interleaved, log, median, repoPath, round, summary, timedShell, which } from '../lib/util.mjs';
 
 const q = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
 
@@ -42,22 +42,7 @@ export async function benchBootstrap({ cp, kube, quick }) {
 
   try {
     log(`bootstrap: ${warmups} warm-up + ${runs} interleaved runs of each`);
-    for (let i = 0; i < warmups; i++) {
-      await ours();
-      await anchor();
-    }
-    const a = [];
-    const b = [];
-    for (let i = 0; i < runs; i++) {
-      // ABBA: neither side always goes first
-      if (i % 2 === 0) {
-        a.push(await ours());
-        b.push(await anchor());
-      } else {
-        b.push(await anchor());
-        a.push(await ours());
-      }
-    }
+    const { ours: a, anchor: b } = await interleaved(ours, anchor, { warmups, runs });
 
     // Round trips of one more run of each (not timed): the CLI's own request log (-v), and kubectl's
     // (-v=6, through a PATH shim that appends kubectl's request log to a file).

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SECRETS_PATH } from '../lib/kube.mjs';
-import { log, median, repoPath, round, summary, timedShell } from '../lib/util.mjs';
+import { interleaved, log, median, repoPath, round, summary, timedShell } from '../lib/util.mjs';
 
 const q = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
 const JOIN_RE = /^kubeadm join (\S+) --token ([a-z0-9]{6})\.[a-z0-9]{16} --discovery-token-ca-cert-hash (sha256:[0-9a-f]{64})$/;
@@ -35,21 +35,7 @@ export async function benchJoin({ cp, kube, quick }) {
   const anchor = side('the kubectl way', q(script));
   try {
     log(`join: ${warmups} warm-up + ${runs} interleaved runs of each`);
-    for (let i = 0; i < warmups; i++) {
-      await ours();
-      await anchor();
-    }
-    const a = [];
-    const b = [];
-    for (let i = 0; i < runs; i++) {
-      if (i % 2 === 0) {
-        a.push(await ours());
-        b.push(await anchor());
-      } else {
-        b.push(await anchor());
-        a.push(await ours());
-      }
-    }
+    const { ours: a, anchor: b } = await interleaved(ours, anchor, { warmups, runs });
     if (hashes.size !== 1) throw new Error(`the two ways gave different CA hashes (${hashes.size})`);
     const wall = { ours: median(a.map((r) => r.wallMs)), anchor: median(b.map((r) => r.wallMs)) };
     const cpu = { ours: median(a.map((r) => r.cpuMs)), anchor: median(b.map((r) => r.cpuMs)) };
